@@ -1,0 +1,6 @@
+/** What a command returns to the entry point: the text to print and the exit code. */
+export interface CommandResult {
+  stdout: string;
+  stderr?: string;
+  exitCode: number;
+}
