@@ -10,6 +10,8 @@ export type DeclaredChannelKind = 'IPC' | 'Volume' | 'PVC';
 export interface Quantity {
   text: string;
   value: number;
+  /** Where the user wrote it, for error messages. */
+  location?: SourceLocation;
 }
 
 /** Requests and limits of one task or container. Absent fields were not set by the user. */
