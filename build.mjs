@@ -101,7 +101,13 @@ function megabytes(file) {
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist, { recursive: true });
 
-await bundle();
+try {
+  await bundle();
+} catch (error) {
+  // esbuild has already printed each error with its file and line.
+  console.error(`build failed: esbuild reported ${error.errors?.length ?? 'an'} error(s), listed above`);
+  process.exit(1);
+}
 const assets = await resolveAssets();
 for (const [name, file] of Object.entries(assets)) copyFileSync(file, path.join(dist, name));
 console.log(`built dist/ptk.cjs (${megabytes(bundlePath)}) and copied ${Object.keys(assets).join(', ')} next to it`);
