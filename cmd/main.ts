@@ -25,6 +25,7 @@ function buildCli(run: (work: () => Promise<CommandResult>) => void) {
     .option('--budget <usd>', 'Highest acceptable cost of one run, in USD')
     .option('--out <path>', 'Where to write the plan', { default: 'ptk.plan.json' })
     .option('--json', 'Print the plan as JSON instead of a table')
+    .option('--all', 'List every candidate in the table, not a selection')
     .action((file: string, options: Record<string, unknown>) =>
       run(() =>
         plan({
@@ -36,6 +37,7 @@ function buildCli(run: (work: () => Promise<CommandResult>) => void) {
           budget: options.budget === undefined ? undefined : String(options.budget),
           out: String(options.out),
           json: Boolean(options.json),
+          all: Boolean(options.all),
         }),
       ),
     );

@@ -107,9 +107,9 @@ export function parseDuration(text: string): number | undefined {
   return total > 0 ? total : undefined;
 }
 
-/** Formats seconds for people: `64.2 s`, `28 min 45 s`, `2 h 5 min`. */
+/** Formats seconds for people: `64.2 s` below ten minutes, then `28 min 45 s` and `2 h 5 min`. */
 export function describeDuration(seconds: number): string {
-  if (seconds < 60) return `${Number(seconds.toFixed(1))} s`;
+  if (seconds < 600) return `${Number(seconds.toFixed(1))} s`;
   if (seconds < 3600) {
     const minutes = Math.floor(seconds / 60);
     return `${minutes} min ${Math.round(seconds - minutes * 60)} s`;

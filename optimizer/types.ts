@@ -25,8 +25,10 @@ export interface Candidate {
   machine_type: string;
   accelerator: { name: string; count: number } | null;
   nodes: number;
-  time_s: number;
-  cost_usd: number;
+  /** Predicted makespan in seconds, or null when a task's time cannot be predicted on this node. */
+  time_s: number | null;
+  /** Predicted cost of one run in USD, or null with `time_s`. */
+  cost_usd: number | null;
   feasible: boolean;
   /** Why the candidate breaks a limit, or null when it is feasible. */
   reason: string | null;
