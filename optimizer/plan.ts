@@ -139,6 +139,8 @@ export function buildModel(evaluations: Evaluation[], limits: Limits, maxRuntime
     coefficient: evaluation.blocked.length > 0 ? 0 : evaluation.costUsd * 1e6 + evaluation.timeSeconds * 1e-4 + index * 1e-7,
   }));
   const fixedToZero = variables.filter((_, index) => evaluations[index]!.blocked.length > 0);
+  // Also a row, because a solver may reset the bounds of binary variables to [0, 1] (glpk.js does).
+  if (fixedToZero.length > 0) constraints.push({ name: 'blocked', terms: fixedToZero.map((variable) => ({ variable, coefficient: 1 })), upper: 0 });
   return { objective, constraints, binaries: variables, fixedToZero };
 }
 

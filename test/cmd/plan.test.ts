@@ -1,0 +1,117 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { plan } from '../../cmd/plan.ts';
+import { InputError } from '../../core/errors.ts';
+
+const repository = process.cwd();
+
+/** Copies the leaf sample into a fresh temporary folder and returns that folder. */
+function leafFolder(): string {
+  const folder = mkdtempSync(join(tmpdir(), 'ptk-plan-'));
+  cpSync(join(repository, 'samples/leaf'), join(folder, 'leaf'), { recursive: true });
+  return folder;
+}
+
+async function rejection(work: Promise<unknown>): Promise<Error> {
+  try {
+    await work;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected the command to fail');
+}
+
+test('plan writes the plan file', async () => {
+  const folder = leafFolder();
+  const result = await plan({ file: 'leaf/pipeline.py', cwd: folder });
+  assert.is(result.exitCode, 0);
+  const written = JSON.parse(readFileSync(join(folder, 'ptk.plan.json'), 'utf8'));
+  assert.is(written.version, 1);
+  assert.is(written.chosen.grouping, 'one-container');
+  assert.is(written.candidates.length, 16);
+  assert.is(written.pipeline.file, 'leaf/pipeline.py');
+  assert.equal(written.pipeline.tasks, ['download', 'prepare', 'preprocess', 'train', 'evaluate']);
+  assert.is(written.catalog.name, 'leaf-paper');
+  assert.match(result.stdout, /▶ │ one-container +│ n1-standard-1 │ 1 × nvidia-tesla-t4 │ 64\.2 s +│ \$0\.00898/);
+  assert.match(result.stdout, /chosen {4}one-container on n1-standard-1 with 1 × nvidia-tesla-t4: 64\.2 s, \$0\.00898 per run \(solved with HiGHS\)/);
+  rmSync(folder, { recursive: true });
+});
+
+test('plan candidate has the documented shape', async () => {
+  const folder = leafFolder();
+  const result = await plan({ file: 'leaf/pipeline.py', cwd: folder, json: true });
+  const printed = JSON.parse(result.stdout);
+  assert.ok(Object.keys(printed).slice(0, 3).join() === 'version,chosen,candidates');
+  const chosen = printed.chosen;
+  assert.equal(
+    {
+      grouping: chosen.grouping,
+      machine_type: chosen.machine_type,
+      accelerator: chosen.accelerator,
+      nodes: chosen.nodes,
+      time_s: chosen.time_s,
+      cost_usd: chosen.cost_usd,
+      feasible: chosen.feasible,
+      reason: chosen.reason,
+    },
+    {
+      grouping: 'one-container',
+      machine_type: 'n1-standard-1',
+      accelerator: { name: 'nvidia-tesla-t4', count: 1 },
+      nodes: 1,
+      time_s: 64.234,
+      cost_usd: 0.008984,
+      feasible: true,
+      reason: null,
+    },
+  );
+  rmSync(folder, { recursive: true });
+});
+
+test('plan with a missed deadline exits 3', async () => {
+  const folder = leafFolder();
+  const result = await plan({ file: 'leaf/pipeline.py', cwd: folder, deadline: '60s' });
+  assert.is(result.exitCode, 3);
+  assert.is(
+    result.stderr,
+    'ptk: no plan meets the limits: fastest is 64.2 s on one-container on n1-standard-1 with 1 × nvidia-tesla-t4; deadline is 60 s. Relax the limit, or add faster node types to the catalog',
+  );
+  assert.is(existsSync(join(folder, 'ptk.plan.json')), false);
+  rmSync(folder, { recursive: true });
+});
+
+test('plan rejects invalid limits', async () => {
+  const error = await rejection(plan({ file: 'leaf/pipeline.py', cwd: leafFolder(), deadline: '2x', budget: '-1' }));
+  assert.instance(error, InputError);
+  assert.is(
+    error.message,
+    '--deadline 2x is not a duration; write a positive duration such as 90s, 2m or 1h30m\n--budget -1 is not an amount of money; write a positive number of US dollars such as 0.05',
+  );
+});
+
+test('plan without a profile says how to make one', async () => {
+  const folder = leafFolder();
+  rmSync(join(folder, 'leaf/ptk.profile.json'));
+  const error = await rejection(plan({ file: 'leaf/pipeline.py', cwd: folder }));
+  assert.instance(error, InputError);
+  assert.is(error.message, 'leaf/ptk.profile.json: profile not found; record task timings with "ptk profile PIPELINE.py", or pass --profile FILE');
+  rmSync(folder, { recursive: true });
+});
+
+test('plan command exits 3 through the CLI', () => {
+  const folder = leafFolder();
+  const run = spawnSync(process.execPath, [join(repository, 'bin/ptk.mjs'), 'plan', 'leaf/pipeline.py', '--deadline', '60s', '--json'], { cwd: folder, encoding: 'utf8' });
+  assert.is(run.status, 3);
+  const printed = JSON.parse(run.stdout);
+  assert.is(printed.chosen, null);
+  assert.is(printed.candidates.length, 16);
+  assert.is(run.stderr.trim().split('\n').length, 1);
+  assert.is(existsSync(join(folder, 'ptk.plan.json')), false);
+  rmSync(folder, { recursive: true });
+});
+
+test.run();
