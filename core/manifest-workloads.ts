@@ -1,0 +1,225 @@
+import type { IDeployment } from 'kubernetes-models/apps/v1';
+import type { IJob } from 'kubernetes-models/batch/v1';
+import type { IContainer, IEnvVar, IPodSpec, IPodTemplateSpec, IToleration, IVolume } from 'kubernetes-models/v1';
+import type { Problem } from './errors.ts';
+import type { TaskPlacement } from './manifest-layout.ts';
+import { annotationPrefix, objectMetadata, recommendedLabels, type MetadataContext } from './manifest-metadata.ts';
+import { joinName } from './manifest-names.ts';
+import { containerGpuCount, gpuResourceName, renderResources } from './manifest-resources.ts';
+import { dataMountPath, type ChannelStorage } from './manifest-volumes.ts';
+import type { ContainerSpec, PodSpec } from './types.ts';
+import type { NodeType } from '../optimizer/types.ts';
+
+/** The Kubernetes object that runs a pod of the plan. */
+export type WorkloadKind = 'job' | 'deployment';
+
+/** Mount path of the ConfigMap with the user's code, and the containers' PYTHONPATH. */
+export const codeMountPath = '/ptk/code';
+
+/**
+ * User and group ID of every container. Any non-zero ID meets the "restricted" Pod Security Standard;
+ * 65532 is the `nonroot` user of distroless images. Images without that user still run: Python needs no
+ * passwd entry, and HOME points at the writable /tmp.
+ */
+export const runAsId = 65532;
+
+/** Retries of a failed Job pod before the Job fails, so that one lost node does not fail the run. */
+export const jobBackoffLimit = 2;
+
+/** How long a finished Job and its pods stay, so that their logs can be read: one day, in seconds. */
+export const jobTtlSeconds = 86_400;
+
+/** Node label that GKE (and most clouds) set to the node's machine type. */
+export const instanceTypeLabel = 'node.kubernetes.io/instance-type';
+
+/** Node label that GKE sets to the accelerator type of a GPU node. */
+export const acceleratorLabel = 'cloud.google.com/gke-accelerator';
+
+/** Everything a workload needs besides its pod. */
+export interface WorkloadContext extends MetadataContext {
+  image: string;
+  workload: WorkloadKind;
+  configMapName: string;
+  /** ConfigMap key of the pipeline's file, which the runtime imports. */
+  moduleKey: string;
+  sourceFile: string;
+  sourceSha256: string;
+  node: NodeType;
+  placements: Map<string, TaskPlacement>;
+  storage: ChannelStorage;
+}
+
+/** Builds the Job or Deployment that runs one pod of the plan. */
+export function renderWorkload(context: WorkloadContext, pod: PodSpec, problems: Problem[]): IJob | IDeployment {
+  const name = joinName(pod.kubeName === context.prefix ? [context.prefix] : [context.prefix, pod.kubeName]);
+  const annotations = workloadAnnotations(context, pod);
+  const template = renderPodTemplate(context, pod, name, problems);
+  const metadata = objectMetadata(context, { name, appName: pod.kubeName, component: 'workload', annotations });
+
+  if (context.workload === 'deployment') {
+    return {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata,
+      spec: {
+        replicas: pod.replicas,
+        selector: { matchLabels: selectorLabels(name) },
+        // Recreate stops the old pod before starting the new one, so an update never needs room for two
+        // pods' requests (a GPU included) on a node sized for one.
+        strategy: { type: 'Recreate' },
+        template,
+      },
+    };
+  }
+
+  const deadline = activeDeadlineSeconds(context, pod);
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata,
+    spec: {
+      backoffLimit: jobBackoffLimit,
+      ttlSecondsAfterFinished: jobTtlSeconds,
+      ...(deadline === undefined ? {} : { activeDeadlineSeconds: deadline }),
+      // Each replica gets its own index (JOB_COMPLETION_INDEX) and all run at once.
+      ...(pod.replicas > 1 ? { completionMode: 'Indexed' as const, completions: pod.replicas, parallelism: pod.replicas } : {}),
+      template,
+    },
+  };
+}
+
+/**
+ * Returns the sum of `max_runtime` over the pod's tasks when every task has one, else undefined. The sum
+ * bounds the pod's run because the tasks of a pod run one after another when each consumes the previous
+ * one's output.
+ */
+function activeDeadlineSeconds(context: WorkloadContext, pod: PodSpec): number | undefined {
+  let total = 0;
+  for (const taskName of podTaskNames(pod)) {
+    const seconds = context.placements.get(taskName)?.task.maxRuntimeSeconds;
+    if (seconds === undefined) return undefined;
+    total += seconds;
+  }
+  return Math.max(1, Math.ceil(total));
+}
+
+function renderPodTemplate(context: WorkloadContext, pod: PodSpec, workloadName: string, problems: Problem[]): IPodTemplateSpec {
+  const gpuCounts = pod.containers.map((container) => containerGpuCount(container, problems));
+  const accelerator = context.node.accelerator;
+  const podWantsGpus = gpuCounts.some((count) => count > 0);
+
+  const nodeSelector: Record<string, string> = { [instanceTypeLabel]: context.node.machineType };
+  const tolerations: IToleration[] = [];
+  // The plan runs every pod on one node type. When that type has accelerators, GKE taints its nodes with
+  // nvidia.com/gpu, so pods without GPUs need the toleration too, or they would never land on the nodes
+  // that the plan priced.
+  if (accelerator) {
+    nodeSelector[acceleratorLabel] = accelerator.name;
+    tolerations.push({ key: gpuResourceName, operator: 'Exists', effect: 'NoSchedule' });
+  }
+
+  const volumes: IVolume[] = [
+    { name: 'code', configMap: { name: context.configMapName, defaultMode: 0o444 } },
+    { name: 'tmp', emptyDir: {} },
+    ...(context.storage.podVolumes.get(pod.name) ?? []),
+  ];
+  const containers = pod.containers.map((container, index) =>
+    renderContainer(context, pod, container, gpuCounts[index] ?? 0, accelerator !== null),
+  );
+
+  const spec: IPodSpec = {
+    restartPolicy: context.workload === 'job' ? 'Never' : 'Always',
+    // The tasks never call the Kubernetes API, so the pod gets no service account token.
+    automountServiceAccountToken: false,
+    securityContext: {
+      runAsNonRoot: true,
+      runAsUser: runAsId,
+      runAsGroup: runAsId,
+      fsGroup: runAsId,
+      fsGroupChangePolicy: 'OnRootMismatch',
+      seccompProfile: { type: 'RuntimeDefault' },
+    },
+    nodeSelector,
+    ...(tolerations.length > 0 ? { tolerations } : {}),
+    containers,
+    volumes,
+  };
+  const annotations: Record<string, string> = {
+    [`${annotationPrefix}/pod`]: pod.name,
+    [`${annotationPrefix}/tasks`]: podTaskNames(pod).join(','),
+  };
+  // A changed hash in a Deployment's template rolls its pods, so they load the new code. A Job's template is
+  // immutable, so the hash stays off it and a changed pipeline does not block re-applying a running Job.
+  if (context.workload === 'deployment') annotations[`${annotationPrefix}/source-sha256`] = context.sourceSha256;
+  if (podWantsGpus && !accelerator) annotations[`${annotationPrefix}/gpu`] = 'the plan runs this pod on CPU: its node type has no GPU';
+
+  return {
+    metadata: { labels: recommendedLabels(context, { name: workloadName, appName: pod.kubeName, component: 'workload' }), annotations },
+    spec,
+  };
+}
+
+/**
+ * Builds one container. It runs the ptk runtime on the pipeline's file, which runs the container's tasks in
+ * order and moves their data through the mounted channel folders.
+ *
+ * NOTE: the runtime package `ptk` (module `ptk.run`) is not written yet, and the ConfigMap does not ship it,
+ * so these containers fail with "No module named ptk" until it exists. The flags and PTK_* variables
+ * below are the interface that the runtime will have to read.
+ */
+function renderContainer(context: WorkloadContext, pod: PodSpec, container: ContainerSpec, gpuCount: number, withGpus: boolean): IContainer {
+  const command = ['python', '-m', 'ptk.run', '--module', `${codeMountPath}/${context.moduleKey}`, '--pod', pod.name, '--container', container.name];
+  // A Deployment restarts a container that exits, even after success, so the runtime must stay up after
+  // its tasks finish.
+  if (context.workload === 'deployment') command.push('--idle-after-finish');
+
+  const env: IEnvVar[] = [
+    { name: 'PTK_POD', value: pod.name },
+    { name: 'PTK_CONTAINER', value: container.name },
+    { name: 'PTK_TASKS', value: container.tasks.join(',') },
+    { name: 'PTK_DATA', value: dataMountPath },
+    { name: 'PYTHONPATH', value: codeMountPath },
+    // The root filesystem is read-only: libraries that write caches under HOME need a writable one.
+    { name: 'HOME', value: '/tmp' },
+    { name: 'PYTHONUNBUFFERED', value: '1' },
+  ];
+
+  const resources = renderResources(container, gpuCount, withGpus);
+  return {
+    name: container.kubeName,
+    image: context.image,
+    command,
+    workingDir: '/tmp',
+    env,
+    ...(Object.keys(resources).length > 0 ? { resources } : {}),
+    securityContext: {
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+    },
+    volumeMounts: [
+      { name: 'code', mountPath: codeMountPath, readOnly: true },
+      { name: 'tmp', mountPath: '/tmp' },
+      ...(context.storage.containerMounts.get(pod.name)?.get(container.name) ?? []),
+    ],
+  };
+}
+
+/** Returns the labels that select a Deployment's pods. They never change between runs, since a selector is immutable. */
+function selectorLabels(workloadName: string): Record<string, string> {
+  return { 'app.kubernetes.io/instance': workloadName, 'app.kubernetes.io/managed-by': 'ptk' };
+}
+
+function workloadAnnotations(context: WorkloadContext, pod: PodSpec): Record<string, string> {
+  return {
+    [`${annotationPrefix}/pod`]: pod.name,
+    [`${annotationPrefix}/tasks`]: podTaskNames(pod).join(','),
+    [`${annotationPrefix}/source`]: context.sourceFile,
+    [`${annotationPrefix}/source-sha256`]: context.sourceSha256,
+  };
+}
+
+function podTaskNames(pod: PodSpec): string[] {
+  return pod.containers.flatMap((container) => container.tasks);
+}
