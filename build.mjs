@@ -88,7 +88,7 @@ async function injectQuietly(file, blob) {
   }
 }
 
-/** Runs `dist/ptk --version` from the temp folder, so that a binary that needs files from the repo fails here. */
+/** Runs `dist/ptk --version` with the temp folder as working directory, to check that the executable starts. */
 function smokeTest() {
   const output = execFileSync(executablePath, ['--version'], { cwd: tmpdir(), encoding: 'utf8' });
   if (!output.includes('ptk')) throw new Error(`dist/ptk --version printed an unexpected output: ${JSON.stringify(output)}`);
