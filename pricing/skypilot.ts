@@ -55,8 +55,11 @@ function builtInGpusOf(machineName: string): { skyPilotName: string; count: numb
   return undefined;
 }
 
-/** Accelerator-optimized machine families, whose SkyPilot VM price leaves out the built-in GPUs. */
-const acceleratorOptimized = /^[ag]\d+-/;
+/**
+ * Accelerator-optimized machine families (A2 and later, G2 and later), whose SkyPilot VM price leaves out the
+ * built-in GPUs. G1 is an old shared-core family without GPUs.
+ */
+const acceleratorOptimized = /^(a\d+x?|g[2-9]\d*)-/;
 
 /** Catalog fields to set instead of the file's `# key: value` lines, and which machine types to keep. */
 export interface SkyPilotImportOptions extends CsvCatalogMetadata {
@@ -274,14 +277,16 @@ class SkyPilotRows {
   /** Returns one machine type per instance type of the region, priced at its highest zone price. */
   machines(region: string, keep: string[] | undefined, notes: string[]): MachineType[] {
     const byName = new Map<string, { machine: MachineType; line: number; prices: Set<number> }>();
+    const inRegion = new Set<string>();
     for (const row of this.rows) {
       const name = this.text(row, 'InstanceType');
       if (name === '' || this.text(row, 'Region') !== region) continue;
+      inRegion.add(name);
       if (keep && !keep.includes(name)) continue;
       this.addMachineRow(row, name, byName);
     }
 
-    const missing = (keep ?? []).filter((name) => !byName.has(name));
+    const missing = (keep ?? []).filter((name) => !inRegion.has(name));
     if (missing.length > 0) {
       this.problems.push({
         location: { file: this.file, line: 1, column: 1 },
@@ -297,7 +302,7 @@ class SkyPilotRows {
     }
 
     const differing = [...byName.values()].filter((entry) => entry.prices.size > 1).length;
-    if (differing > 0) notes.push(`${differing} machine types priced differently across zones, the highest zone price used`);
+    if (differing > 0) notes.push(`${differing} machine ${differing === 1 ? 'type' : 'types'} priced differently across zones, the highest zone price used`);
     if (machines.some((machine) => machine.builtInAccelerator)) notes.push('node prices of machine types with built-in GPUs include the GPUs');
     if (withoutGpuPrice.length > 0) notes.push(`skipped machine types whose built-in GPUs have no price or GKE name here: ${listNames(withoutGpuPrice.sort())}`);
     return machines.sort((left, right) => left.name.localeCompare(right.name, 'en', { numeric: true }));
@@ -318,7 +323,7 @@ class SkyPilotRows {
       return;
     }
     if (existing.machine.vcpus !== vcpus || existing.machine.memoryGiB !== memoryGiB) {
-      this.report(this.field(row, 'vCPUs'), `${name} has ${vcpus} vCPUs and ${memoryGiB} GiB here but ${existing.machine.vcpus} vCPUs and ${existing.machine.memoryGiB} GiB at line ${existing.line} — a machine type has one shape in every zone; fix the row`);
+      this.report(this.field(row, 'vCPUs'), `${name} has ${vcpus} vCPU and ${memoryGiB} GiB here but ${existing.machine.vcpus} vCPU and ${existing.machine.memoryGiB} GiB at line ${existing.line} — a machine type has one shape in every zone; fix the row`);
       return;
     }
     existing.prices.add(price);
