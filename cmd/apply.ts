@@ -1,0 +1,233 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { basename, resolve } from 'node:path';
+import { InputError, type Problem } from '../core/errors.ts';
+import { manifestsToYaml, renderManifests, type ManifestFile, type WorkloadKind } from '../core/manifests.ts';
+import { loadPipeline } from '../core/pipeline.ts';
+import { writeFilesAtomically } from '../core/write-files.ts';
+import type { Plan } from '../optimizer/types.ts';
+import type { CommandResult } from './result.ts';
+
+/** Options of `ptk apply`. Paths are relative to `cwd`, and so is the pipeline's file that the plan names. */
+export interface ApplyOptions {
+  /** Path of the plan file that `ptk plan` wrote. */
+  plan: string;
+  cwd: string;
+  /** Folder to write the manifests into. */
+  out?: string;
+  /** `job` or `deployment`. */
+  workload: string;
+  namespace: string;
+  image: string;
+}
+
+const workloadKinds: WorkloadKind[] = ['job', 'deployment'];
+
+/**
+ * Writes the Kubernetes manifests of a plan's chosen candidate into `options.out`, one YAML file per pod plus
+ * `00-shared.yaml`, all-or-nothing. The pipeline's file must be unchanged since the plan was made.
+ *
+ * @throws InputError for a missing `--out` (applying to a cluster is not built yet), an unknown workload
+ *   kind, a missing, invalid or outdated plan, a pipeline file changed since the plan, and an output folder
+ *   that contains other files.
+ */
+export async function apply(options: ApplyOptions): Promise<CommandResult> {
+  const usage: Problem[] = [];
+  if (!workloadKinds.includes(options.workload as WorkloadKind)) {
+    usage.push({ message: `invalid --workload "${options.workload}": use job or deployment` });
+  }
+  if (options.out === undefined || options.out.trim() === '') {
+    usage.push({
+      message:
+        'ptk apply writes manifests only so far, because applying them to a cluster is not built yet: ' +
+        'run ptk apply --out DIR, then kubectl apply -f DIR',
+    });
+  }
+  if (usage.length > 0) throw new InputError(usage);
+  const out = options.out as string;
+  const workload = options.workload as WorkloadKind;
+
+  const plan = await readPlan(options.plan, options.cwd);
+  await checkSourceUnchanged(plan, options.plan, options.cwd);
+  const pipeline = await loadPipeline(plan.pipeline.file, options.cwd);
+
+  const manifests = renderManifests({
+    pipeline,
+    plan,
+    workload,
+    namespace: options.namespace,
+    image: options.image,
+    files: [{ name: basename(pipeline.file), content: pipeline.source }],
+  });
+  const files = manifests.map((file) => ({ name: file.fileName, content: manifestsToYaml(file) }));
+  await writeFilesAtomically(resolve(options.cwd, out), files, out);
+
+  return { stdout: describeOutput(manifests, out), exitCode: 0 };
+}
+
+/** Lists the files written and the objects in each, then the command that applies them. */
+function describeOutput(manifests: ManifestFile[], out: string): string {
+  const width = Math.max(...manifests.map((file) => file.fileName.length));
+  const lines = [`Wrote ${manifests.length} files to ${out}:`];
+  for (const file of manifests) {
+    const objects = file.objects.map((object) => `${String(object.kind)} ${String((object.metadata as { name?: unknown }).name)}`);
+    lines.push(`  ${file.fileName.padEnd(width)}  ${objects.join(', ')}`);
+  }
+  lines.push(`Apply them with: kubectl apply -f ${out}`);
+  return lines.join('\n');
+}
+
+/** Fails with exit code 2 when the pipeline's file differs from the one the plan was made from. */
+async function checkSourceUnchanged(plan: Plan, planShown: string, cwd: string): Promise<void> {
+  const file = plan.pipeline.file;
+  let source: string;
+  try {
+    source = await readFile(resolve(cwd, file), 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const what = code === 'ENOENT' ? 'file not found' : `cannot be read (${code ?? String(error)})`;
+    throw new InputError(`${file}: ${what}, but ${planShown} was made from it; run ptk apply from the folder where you ran ptk plan, or run ptk plan again`);
+  }
+
+  // The plan hashes the source as text decoded from UTF-8, so the check does the same.
+  const sha256 = createHash('sha256').update(source).digest('hex');
+  if (sha256 === plan.pipeline.sha256) return;
+  throw new InputError(
+    `${file}: changed since the plan was made (SHA-256 ${sha256.slice(0, 12)}…, the plan has ${plan.pipeline.sha256.slice(0, 12)}…); ` +
+      `run ptk plan ${file} again`,
+  );
+}
+
+/**
+ * Reads and checks a plan file: valid JSON, version 1, and every field that the manifests need, with the
+ * right type. All problems are reported together.
+ */
+export async function readPlan(planFile: string, cwd: string): Promise<Plan> {
+  let text: string;
+  try {
+    text = await readFile(resolve(cwd, planFile), 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new InputError(`${planFile}: plan file not found; run ptk plan FILE first`);
+    throw new InputError(`${planFile}: cannot be read (${code ?? String(error)}); run ptk plan FILE first`);
+  }
+
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    // V8 quotes the text around the error, line breaks included, so they are folded into spaces.
+    const detail = (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ').trim();
+    const location = jsonErrorLocation(planFile, text, detail);
+    const message = `invalid JSON (${detail}); run ptk plan FILE first`;
+    throw new InputError([location ? { location, message } : { message: `${planFile}: ${message}` }]);
+  }
+
+  const problems = checkPlanShape(data);
+  if (problems.length > 0) {
+    throw new InputError(problems.map((problem) => ({ message: `${planFile}: ${problem}; run ptk plan FILE first` })));
+  }
+  return data as Plan;
+}
+
+/** Finds the line and column of a JSON.parse error from the `position N` that V8 gives for some errors. */
+function jsonErrorLocation(file: string, text: string, detail: string): { file: string; line: number; column: number } | undefined {
+  const match = /position (\d+)/.exec(detail);
+  if (!match) return undefined;
+  const before = text.slice(0, Number(match[1]));
+  const lines = before.split('\n');
+  return { file, line: lines.length, column: (lines.at(-1)?.length ?? 0) + 1 };
+}
+
+type Shape = 'string' | 'number' | 'object' | 'array';
+
+/** Problems of a parsed plan's shape, as `field: problem` texts. */
+class ShapeCheck {
+  readonly problems: string[] = [];
+
+  /** Tells whether `value` has `shape`, and records a problem when it does not. */
+  expect(value: unknown, path: string, shape: Shape): boolean {
+    let actual: string = typeof value;
+    if (Array.isArray(value)) actual = 'array';
+    if (value === null) actual = 'null';
+    if (actual === shape) return true;
+    this.problems.push(value === undefined ? `${path} is missing` : `${path} is ${actual}, but a plan has ${shape === 'array' ? 'an array' : `a ${shape}`} there`);
+    return false;
+  }
+
+  /** Checks `object[key]` for each key and shape, under the path `prefix`. */
+  expectFields(object: Record<string, unknown>, prefix: string, fields: Record<string, Shape>): void {
+    for (const [key, shape] of Object.entries(fields)) this.expect(object[key], `${prefix}.${key}`, shape);
+  }
+}
+
+/** Lists what is missing or of the wrong type in a parsed plan. */
+function checkPlanShape(data: unknown): string[] {
+  const check = new ShapeCheck();
+  if (!check.expect(data, 'the file', 'object')) return check.problems;
+  const plan = data as Record<string, unknown>;
+  if (plan.version !== 1) return [`unsupported plan version ${JSON.stringify(plan.version)}: this ptk reads version 1`];
+
+  if (check.expect(plan.pipeline, 'pipeline', 'object')) {
+    const pipeline = plan.pipeline as Record<string, unknown>;
+    check.expect(pipeline.file, 'pipeline.file', 'string');
+    if (check.expect(pipeline.sha256, 'pipeline.sha256', 'string') && !/^[0-9a-f]{64}$/.test(pipeline.sha256 as string)) {
+      check.problems.push('pipeline.sha256 is not 64 lower-case hex digits');
+    }
+  }
+  if (check.expect(plan.chosen, 'chosen', 'object')) {
+    const chosen = plan.chosen as Record<string, unknown>;
+    check.expectFields(chosen, 'chosen', { machine_type: 'string', nodes: 'number' });
+    if (chosen.accelerator !== null && check.expect(chosen.accelerator, 'chosen.accelerator', 'object')) {
+      check.expectFields(chosen.accelerator as Record<string, unknown>, 'chosen.accelerator', { name: 'string', count: 'number' });
+    }
+  }
+  if (check.expect(plan.layout, 'layout', 'object')) {
+    const layout = plan.layout as Record<string, unknown>;
+    if (check.expect(layout.pods, 'layout.pods', 'array')) {
+      (layout.pods as unknown[]).forEach((pod, index) => checkPodShape(check, pod, `layout.pods[${index}]`));
+    }
+    if (check.expect(layout.channels, 'layout.channels', 'array')) {
+      (layout.channels as unknown[]).forEach((channel, index) => checkChannelShape(check, channel, `layout.channels[${index}]`));
+    }
+  }
+  return check.problems;
+}
+
+function checkPodShape(check: ShapeCheck, pod: unknown, path: string): void {
+  if (!check.expect(pod, path, 'object')) return;
+  const fields = pod as Record<string, unknown>;
+  check.expectFields(fields, path, { name: 'string', kubeName: 'string', replicas: 'number' });
+  if (!check.expect(fields.containers, `${path}.containers`, 'array')) return;
+
+  (fields.containers as unknown[]).forEach((container, index) => {
+    const containerPath = `${path}.containers[${index}]`;
+    if (!check.expect(container, containerPath, 'object')) return;
+    const containerFields = container as Record<string, unknown>;
+    check.expectFields(containerFields, containerPath, { name: 'string', kubeName: 'string' });
+    if (check.expect(containerFields.tasks, `${containerPath}.tasks`, 'array')) {
+      (containerFields.tasks as unknown[]).forEach((task, taskIndex) => check.expect(task, `${containerPath}.tasks[${taskIndex}]`, 'string'));
+    }
+    if (!check.expect(containerFields.resources, `${containerPath}.resources`, 'object')) return;
+    for (const [key, quantity] of Object.entries(containerFields.resources as Record<string, unknown>)) {
+      const quantityPath = `${containerPath}.resources.${key}`;
+      if (check.expect(quantity, quantityPath, 'object')) {
+        check.expectFields(quantity as Record<string, unknown>, quantityPath, { text: 'string', value: 'number' });
+      }
+    }
+  });
+}
+
+const channelKinds = ['direct', 'IPC', 'Volume', 'PVC'];
+
+function checkChannelShape(check: ShapeCheck, channel: unknown, path: string): void {
+  if (!check.expect(channel, path, 'object')) return;
+  const fields = channel as Record<string, unknown>;
+  check.expectFields(fields, path, { from: 'string', to: 'string' });
+  if (check.expect(fields.kind, `${path}.kind`, 'string') && !channelKinds.includes(fields.kind as string)) {
+    check.problems.push(`${path}.kind is "${String(fields.kind)}", but a channel kind is one of ${channelKinds.join(', ')}`);
+  }
+  if (fields.size !== undefined && check.expect(fields.size, `${path}.size`, 'object')) {
+    check.expectFields(fields.size as Record<string, unknown>, `${path}.size`, { text: 'string', value: 'number' });
+  }
+}

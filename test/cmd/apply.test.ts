@@ -1,0 +1,255 @@
+import { createHash } from 'node:crypto';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { parseAllDocuments } from 'yaml';
+import { apply, type ApplyOptions } from '../../cmd/apply.ts';
+import { InputError } from '../../core/errors.ts';
+import { loadPipeline } from '../../core/pipeline.ts';
+import type { Plan } from '../../optimizer/types.ts';
+import { chainPlan } from '../fixtures/manifests/chain.ts';
+import { nameViolations, podTemplateOf, restrictedViolations, validateSchema } from '../fixtures/manifests/kube-checks.ts';
+
+const fixture = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'manifests', 'chain.py');
+let cwd = '';
+
+test.before.each(async () => {
+  cwd = await mkdtemp(join(tmpdir(), 'ptk-apply-'));
+  await copyFile(fixture, join(cwd, 'chain.py'));
+});
+
+test.after.each(async () => {
+  await rm(cwd, { recursive: true, force: true });
+});
+
+/** Writes `ptk.plan.json` for the chain in one grouping, made from the current chain.py. */
+async function writePlan(grouping: 'pod-per-task' | 'one-pod' | 'one-container', edit: (plan: Plan) => void = () => {}): Promise<Plan> {
+  const pipeline = await loadPipeline('chain.py', cwd);
+  const plan = chainPlan(pipeline, grouping);
+  plan.pipeline.sha256 = createHash('sha256').update(await readFile(join(cwd, 'chain.py'))).digest('hex');
+  edit(plan);
+  await writeFile(join(cwd, 'ptk.plan.json'), JSON.stringify(plan, null, 2));
+  return plan;
+}
+
+function options(overrides: Partial<ApplyOptions> = {}): ApplyOptions {
+  return { plan: 'ptk.plan.json', cwd, out: 'k8s', workload: 'job', namespace: 'default', image: 'python:3.12-slim', ...overrides };
+}
+
+async function inputErrorOf(work: Promise<unknown>): Promise<InputError> {
+  try {
+    await work;
+  } catch (error) {
+    if (error instanceof InputError) return error;
+    throw error;
+  }
+  throw new Error('expected an InputError');
+}
+
+async function readObjects(folder: string): Promise<Record<string, unknown>[]> {
+  const objects: Record<string, unknown>[] = [];
+  for (const name of (await readdir(folder)).filter((entry) => entry.endsWith('.yaml')).sort()) {
+    const documents = parseAllDocuments(await readFile(join(folder, name), 'utf8'));
+    if (!Array.isArray(documents)) throw new Error(`${name} is empty`);
+    for (const document of documents) {
+      assert.equal(document.errors, [], name);
+      objects.push(document.toJS() as Record<string, unknown>);
+    }
+  }
+  return objects;
+}
+
+test('writes one file per pod', async () => {
+  await writePlan('pod-per-task');
+  const result = await apply(options());
+
+  assert.is(result.exitCode, 0);
+  assert.is(
+    result.stdout,
+    [
+      'Wrote 6 files to k8s:',
+      '  00-shared.yaml   ConfigMap chain-code, PersistentVolumeClaim chain-download-data, PersistentVolumeClaim chain-prepare-data, ' +
+        'PersistentVolumeClaim chain-preprocess-data, PersistentVolumeClaim chain-train-data',
+      '  download.yaml    Job chain-download',
+      '  prepare.yaml     Job chain-prepare',
+      '  preprocess.yaml  Job chain-preprocess',
+      '  train.yaml       Job chain-train',
+      '  evaluate.yaml    Job chain-evaluate',
+      'Apply them with: kubectl apply -f k8s',
+    ].join('\n'),
+  );
+  assert.equal((await readdir(join(cwd, 'k8s'))).sort(), [
+    '.ptk-output',
+    '00-shared.yaml',
+    'download.yaml',
+    'evaluate.yaml',
+    'prepare.yaml',
+    'preprocess.yaml',
+    'train.yaml',
+  ]);
+});
+
+test('written objects are valid', async () => {
+  for (const grouping of ['pod-per-task', 'one-pod', 'one-container'] as const) {
+    for (const workload of ['job', 'deployment']) {
+      await writePlan(grouping);
+      await apply(options({ workload, namespace: 'ml' }));
+      const objects = await readObjects(join(cwd, 'k8s'));
+
+      assert.ok(objects.length >= 2, `${grouping} ${workload}`);
+      for (const object of objects) {
+        assert.not.throws(() => validateSchema(object), `${grouping} ${workload} ${String(object.kind)}`);
+        assert.is((object.metadata as { namespace: string }).namespace, 'ml');
+        const template = podTemplateOf(object);
+        if (template) assert.equal(restrictedViolations(template.spec!), [], `${grouping} ${workload}`);
+      }
+      assert.equal(nameViolations(objects), [], `${grouping} ${workload}`);
+    }
+  }
+});
+
+test('ships the pipeline source', async () => {
+  await writePlan('one-pod');
+  await apply(options());
+  const [configMap] = await readObjects(join(cwd, 'k8s'));
+  assert.equal(configMap!.data, { 'chain.py': await readFile(fixture, 'utf8') });
+});
+
+test('job carries deadlines and GPUs', async () => {
+  await writePlan('one-pod');
+  await apply(options());
+  const job = (await readObjects(join(cwd, 'k8s'))).find((object) => object.kind === 'Job')!;
+  assert.is((job.spec as { activeDeadlineSeconds: number }).activeDeadlineSeconds, 3000);
+  const train = podTemplateOf(job)!.spec!.containers.find((container) => container.name === 'train')!;
+  assert.equal(train.resources, {
+    requests: { cpu: '4', memory: '8Gi', 'nvidia.com/gpu': '1' },
+    limits: { cpu: '4', memory: '8Gi', 'nvidia.com/gpu': '1' },
+  });
+});
+
+test('deployment workload', async () => {
+  await writePlan('one-container');
+  const result = await apply(options({ workload: 'deployment' }));
+  assert.match(result.stdout, /^ {2}chain-download-prepare-preprocess-train-evaluate\.yaml {2}Deployment chain$/m);
+});
+
+test('rerun replaces the output', async () => {
+  await writePlan('pod-per-task');
+  await apply(options());
+  await writePlan('one-pod');
+  await apply(options());
+  assert.equal((await readdir(join(cwd, 'k8s'))).sort(), ['.ptk-output', '00-shared.yaml', 'chain-download-prepare-preprocess-train-evaluate.yaml']);
+});
+
+test('without --out is rejected', async () => {
+  await writePlan('one-pod');
+  const error = await inputErrorOf(apply(options({ out: undefined })));
+  assert.is(
+    error.message,
+    'ptk apply writes manifests only so far, because applying them to a cluster is not built yet: run ptk apply --out DIR, then kubectl apply -f DIR',
+  );
+  assert.is(error.exitCode, 2);
+});
+
+test('usage problems are listed together', async () => {
+  const error = await inputErrorOf(apply(options({ out: undefined, workload: 'statefulset' })));
+  assert.equal(error.problems.map((problem) => problem.message), [
+    'invalid --workload "statefulset": use job or deployment',
+    'ptk apply writes manifests only so far, because applying them to a cluster is not built yet: run ptk apply --out DIR, then kubectl apply -f DIR',
+  ]);
+});
+
+test('missing plan is rejected', async () => {
+  const error = await inputErrorOf(apply(options()));
+  assert.is(error.message, 'ptk.plan.json: plan file not found; run ptk plan FILE first');
+});
+
+test('invalid plan JSON is rejected', async () => {
+  await writeFile(join(cwd, 'ptk.plan.json'), '{\n  "version": 1,\n}\n');
+  const error = await inputErrorOf(apply(options()));
+  // The text inside the brackets is V8's, so only its start is checked.
+  assert.match(error.message, /^ptk\.plan\.json:3:1: invalid JSON \(Expected double-quoted property name in JSON at position 18.*\); run ptk plan FILE first$/);
+
+  await writeFile(join(cwd, 'ptk.plan.json'), '{\n  "version": 1,\n  "chosen": }\n');
+  const unexpected = await inputErrorOf(apply(options()));
+  assert.match(unexpected.message, /^ptk\.plan\.json: invalid JSON \(Unexpected token .*\); run ptk plan FILE first$/);
+  assert.not.match(unexpected.message, /\n/);
+
+  await writeFile(join(cwd, 'ptk.plan.json'), '');
+  const empty = await inputErrorOf(apply(options()));
+  assert.is(empty.message, 'ptk.plan.json: invalid JSON (Unexpected end of JSON input); run ptk plan FILE first');
+});
+
+test('wrong plan version is rejected', async () => {
+  await writePlan('one-pod', (plan) => {
+    (plan as { version: number }).version = 2;
+  });
+  const error = await inputErrorOf(apply(options()));
+  assert.is(error.message, 'ptk.plan.json: unsupported plan version 2: this ptk reads version 1; run ptk plan FILE first');
+});
+
+test('plan shape problems are listed together', async () => {
+  await writePlan('one-pod', (plan) => {
+    const raw = plan as unknown as Record<string, Record<string, unknown>>;
+    delete raw.chosen!.machine_type;
+    raw.pipeline!.sha256 = 'not-a-hash';
+    const pod = (raw.layout!.pods as Record<string, unknown>[])[0]!;
+    pod.replicas = '1';
+    (raw.layout!.channels as Record<string, unknown>[])[0]!.kind = 'pipe';
+  });
+  const error = await inputErrorOf(apply(options()));
+  assert.equal(error.problems.map((problem) => problem.message), [
+    'ptk.plan.json: pipeline.sha256 is not 64 lower-case hex digits; run ptk plan FILE first',
+    'ptk.plan.json: chosen.machine_type is missing; run ptk plan FILE first',
+    'ptk.plan.json: layout.pods[0].replicas is string, but a plan has a number there; run ptk plan FILE first',
+    'ptk.plan.json: layout.channels[0].kind is "pipe", but a channel kind is one of direct, IPC, Volume, PVC; run ptk plan FILE first',
+  ]);
+});
+
+test('changed source is rejected', async () => {
+  const plan = await writePlan('one-pod');
+  await writeFile(join(cwd, 'chain.py'), `${await readFile(fixture, 'utf8')}\n# edited\n`);
+  const now = createHash('sha256').update(await readFile(join(cwd, 'chain.py'))).digest('hex');
+
+  const error = await inputErrorOf(apply(options()));
+  assert.is(
+    error.message,
+    `chain.py: changed since the plan was made (SHA-256 ${now.slice(0, 12)}…, the plan has ${plan.pipeline.sha256.slice(0, 12)}…); run ptk plan chain.py again`,
+  );
+  assert.is(error.exitCode, 2);
+  assert.equal(await readdir(cwd), ['chain.py', 'ptk.plan.json'], 'nothing is written');
+});
+
+test('missing source is rejected', async () => {
+  await writePlan('one-pod');
+  await rm(join(cwd, 'chain.py'));
+  const error = await inputErrorOf(apply(options()));
+  assert.is(
+    error.message,
+    'chain.py: file not found, but ptk.plan.json was made from it; run ptk apply from the folder where you ran ptk plan, or run ptk plan again',
+  );
+});
+
+test('bad namespace writes nothing', async () => {
+  await writePlan('one-pod');
+  const error = await inputErrorOf(apply(options({ namespace: 'Team A' })));
+  assert.match(error.message, /^invalid namespace "Team A": a namespace is a DNS-1123 label/);
+  assert.equal(await readdir(cwd), ['chain.py', 'ptk.plan.json']);
+});
+
+test('foreign output folder is rejected', async () => {
+  await writePlan('one-pod');
+  await mkdir(join(cwd, 'k8s'));
+  await writeFile(join(cwd, 'k8s', 'service.yaml'), 'kind: Service\n');
+  const error = await inputErrorOf(apply(options()));
+  assert.is(
+    error.message,
+    'k8s: the folder contains files that ptk did not write (service.yaml); give a new or empty folder, or the folder of an earlier ptk apply --out',
+  );
+  assert.equal(await readdir(join(cwd, 'k8s')), ['service.yaml']);
+});
+
+test.run();
