@@ -51,9 +51,9 @@ export const maxConfigMapBytes = 1024 * 1024;
  * `<pipeline>-<pod>` (just `<pipeline>` when the pod has that name), the ConfigMap `<pipeline>-code` and
  * claims `<pipeline>-<producer>-data`. A name longer than 63 characters is shortened with a hash suffix.
  *
- * @throws InputError listing every problem at once: a layout that does not fit the pipeline, a channel whose
- *   kind its placement does not allow, code files that are missing, badly named or over the ConfigMap limit,
- *   an invalid namespace, image or node type.
+ * @throws InputError listing every problem at once. Problems are a layout that does not fit the pipeline, a
+ *   channel whose kind its placement does not allow, and code files that are missing, badly named or over
+ *   the ConfigMap limit. An invalid namespace, image or node type is a problem too.
  */
 export function renderManifests(input: RenderInput): ManifestFile[] {
   const { pipeline, plan, workload, namespace, image, files } = input;
