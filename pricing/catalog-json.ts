@@ -57,11 +57,11 @@ class CatalogChecker {
     }
     const fields = this.fieldsOf(root, '', catalogFields);
 
-    const name = this.requiredString(root, fields, 'name', 'the catalog name, such as gcp-us-west1');
-    const provider = this.requiredString(root, fields, 'provider', 'the cloud provider, such as gcp');
-    const region = this.requiredString(root, fields, 'region', 'the region of the prices, such as us-west1');
-    const source = this.requiredString(root, fields, 'source', 'where the prices came from');
-    const date = this.requiredString(root, fields, 'date', 'the date the prices were taken, as YYYY-MM-DD');
+    const name = this.requiredString(root, fields, 'name', 'the catalog name (such as gcp-us-west1)');
+    const provider = this.requiredString(root, fields, 'provider', 'the cloud provider (such as gcp)');
+    const region = this.requiredString(root, fields, 'region', 'the region of the prices (such as us-west1)');
+    const source = this.requiredString(root, fields, 'source', 'the origin of the prices');
+    const date = this.requiredString(root, fields, 'date', 'the date the prices were taken (YYYY-MM-DD)');
     if (date !== undefined) this.check(fields.get('date')!.value.at, checkDate('date', date));
 
     const currency = fields.get('currency');
@@ -69,8 +69,8 @@ class CatalogChecker {
       this.report(currency.value.at, `unsupported currency (${this.show(currency.value)}) — ptk compares prices in USD only; convert the prices to USD and write "USD"`);
     }
 
-    const clusterFeePerHour = this.requiredNumber(root, fields, 'clusterFeePerHour', priceRule, 'the cluster management fee');
-    const reservation = this.requiredString(root, fields, 'reservation', 'the allocatable reservation rule, gke or none');
+    const clusterFeePerHour = this.requiredNumber(root, fields, 'clusterFeePerHour', priceRule, 'the cluster management fee in USD per hour');
+    const reservation = this.requiredString(root, fields, 'reservation', 'the allocatable reservation rule (gke or none)');
     if (reservation !== undefined) this.check(fields.get('reservation')!.value.at, checkReservation('reservation rule', reservation));
 
     const machines = this.readMachines(root, fields.get('machines'));
@@ -113,10 +113,10 @@ class CatalogChecker {
         return;
       }
       const fields = this.fieldsOf(item, label, machineFields);
-      const name = this.requiredString(item, fields, 'name', 'the machine type name, such as n1-standard-2', label);
+      const name = this.requiredString(item, fields, 'name', 'the machine type name (such as n1-standard-2)', label);
       const vcpus = this.requiredNumber(item, fields, 'vcpus', vcpusRule, 'the vCPU count', label);
-      const memoryGiB = this.requiredNumber(item, fields, 'memoryGiB', memoryRule, 'the memory in GiB', label);
-      const onDemandPerHour = this.requiredNumber(item, fields, 'onDemandPerHour', priceRule, 'the on-demand price', label);
+      const memoryGiB = this.requiredNumber(item, fields, 'memoryGiB', memoryRule, 'the memory size in GiB', label);
+      const onDemandPerHour = this.requiredNumber(item, fields, 'onDemandPerHour', priceRule, 'the on-demand price in USD per hour', label);
       const spotPerHour = this.optionalNumber(fields, 'spotPerHour', priceRule, label);
       const cpuSpeed = this.optionalNumber(fields, 'cpuSpeed', cpuSpeedRule, label) ?? 1;
       const builtInAccelerator = this.readBuiltIn(fields.get('builtInAccelerator'), label);
@@ -147,7 +147,7 @@ class CatalogChecker {
       return undefined;
     }
     const fields = this.fieldsOf(entry.value, label, builtInFields);
-    const name = this.requiredString(entry.value, fields, 'name', 'the accelerator name, such as nvidia-l4', label);
+    const name = this.requiredString(entry.value, fields, 'name', 'the accelerator name (such as nvidia-l4)', label);
     const count = this.requiredNumber(entry.value, fields, 'count', countRule, 'the device count', label);
     return name === undefined || count === undefined ? undefined : { name, count };
   }
@@ -168,8 +168,8 @@ class CatalogChecker {
         return;
       }
       const fields = this.fieldsOf(item, label, acceleratorFields);
-      const name = this.requiredString(item, fields, 'name', "GKE's accelerator name, such as nvidia-tesla-t4", label);
-      const onDemandPerHour = this.requiredNumber(item, fields, 'onDemandPerHour', priceRule, 'the on-demand price of one device', label);
+      const name = this.requiredString(item, fields, 'name', "GKE's accelerator name (such as nvidia-tesla-t4)", label);
+      const onDemandPerHour = this.requiredNumber(item, fields, 'onDemandPerHour', priceRule, 'the on-demand price of one device in USD per hour', label);
       const spotPerHour = this.optionalNumber(fields, 'spotPerHour', priceRule, label);
       const counts = this.readCounts(item, fields.get('counts'), label);
       const attachTo = this.readAttachTo(item, fields.get('attachTo'), label, machines);
@@ -264,11 +264,11 @@ class CatalogChecker {
     const fullName = label ? `${label}.${key}` : key;
     const entry = fields.get(key);
     if (!entry) {
-      this.report(owner.at, `missing ${fullName} — it holds ${meaning}; add the field`);
+      this.report(owner.at, `missing ${fullName} — ${meaning} is required; add the field`);
       return undefined;
     }
     if (entry.value.kind !== 'string' || entry.value.value.trim() === '') {
-      this.report(entry.value.at, `invalid ${fullName} (${this.show(entry.value)}) — it is a non-empty string that holds ${meaning}; write it in double quotes`);
+      this.report(entry.value.at, `invalid ${fullName} (${this.show(entry.value)}) — ${meaning} is a non-empty string; write it in double quotes`);
       return undefined;
     }
     return entry.value.value;
@@ -278,7 +278,7 @@ class CatalogChecker {
     const fullName = label ? `${label}.${key}` : key;
     const entry = fields.get(key);
     if (!entry) {
-      this.report(owner.at, `missing ${fullName} — it holds ${meaning}, ${rule.what}; add the field`);
+      this.report(owner.at, `missing ${fullName} — ${meaning} is required; add the field`);
       return undefined;
     }
     return this.numberValue(entry.value, fullName, rule);

@@ -29,10 +29,10 @@ export type MetadataKey = keyof typeof metadataKeys;
 
 const keyMeanings: Record<MetadataKey, string> = {
   name: 'the catalog name',
-  source: 'where the prices came from',
-  date: 'the date the prices were taken, as YYYY-MM-DD',
-  cluster_fee_per_hour: 'the cluster management fee in USD per hour (GKE charges 0.10; write 0 where there is none)',
-  reservation: 'the allocatable reservation rule, gke or none',
+  source: 'the origin of the prices',
+  date: 'the date the prices were taken (YYYY-MM-DD)',
+  cluster_fee_per_hour: 'the cluster management fee in USD per hour (0.10 on GKE, 0 where there is none)',
+  reservation: 'the allocatable reservation rule (gke or none)',
   region: 'the region whose rows to import',
 };
 
@@ -70,7 +70,7 @@ export function readCsvMetadata(
     }
     seen.set(line.key, line.line);
     if (line.value === '') {
-      problems.push({ location: at, message: `empty ${line.key} — it holds ${keyMeanings[key]}; write the value after the colon` });
+      problems.push({ location: at, message: `empty ${line.key} — the line gives ${keyMeanings[key]}; write it after the colon` });
       continue;
     }
     readValue(metadata, key, line.value, at, problems);
@@ -80,7 +80,7 @@ export function readCsvMetadata(
     if (seen.has(key)) continue;
     problems.push({
       location: { file, line: 1, column: 1 },
-      message: `missing "# ${key}: ..." line — it holds ${keyMeanings[key]}, and a price CSV starts with # key: value lines for ${required.join(', ')}; add it above the header`,
+      message: `missing "# ${key}: ..." line — ${keyMeanings[key]} is required, and a price CSV starts with # key: value lines for ${required.join(', ')}; add the line above the header`,
     });
   }
   return metadata;
@@ -115,7 +115,7 @@ function readValue(
   metadata[metadataKeys[key]] = value;
 }
 
-/** The catalog name that a file gets when it has no `# name:` line: its base name without the extension. */
+/** Returns the catalog name of a file without a `# name:` line: its base name without the extension. */
 export function defaultCatalogNameOf(file: string): string {
   return path.basename(file, path.extname(file));
 }

@@ -29,13 +29,13 @@ const allColumns: readonly Column[] = [...priceCsvColumns.required, ...priceCsvC
 
 /**
  * Parses a price CSV into a catalog. The file is either ptk's format (see `priceCsvColumns`) or SkyPilot's
- * GCP `vms.csv` format, told apart by the header.
+ * GCP `vms.csv` format, which the header identifies.
  *
- * In ptk's format, a row with a machine_type and no accelerator_name is a machine type; a row with an
- * accelerator_name and no machine_type is an attachable accelerator, priced per device, whose counts are
- * collected from its rows; a row with both is a machine type with a built-in accelerator, priced per node.
- * Leading `# key: value` lines set source, date, cluster_fee_per_hour and reservation (all required) and
- * name (default: the file's base name).
+ * In ptk's format, a row with a machine_type and no accelerator_name is a machine type. A row with an
+ * accelerator_name and no machine_type is an attachable accelerator, priced per device, and the rows of one
+ * accelerator give its counts. A row with both is a machine type with a built-in accelerator, priced per
+ * node. Leading `# key: value` lines set source, date, cluster_fee_per_hour and reservation (all required)
+ * and name (default: the file's base name).
  * @throws InputError listing every problem of the file, each at the line and column of the field.
  */
 export function parseCatalogCsv(text: string, file: string): Catalog {
@@ -113,8 +113,7 @@ interface AcceleratorRows {
 
 /** Turns the data rows of a ptk price CSV into machine types and accelerators, collecting problems. */
 class CatalogBuilder {
-  private provider?: { value: string; line: number };
-  private region?: { value: string; line: number };
+  private readonly firstValues = new Map<'provider' | 'region', { value: string; line: number }>();
   private readonly machines: MachineType[] = [];
   private readonly machineLines = new Map<string, number>();
   private readonly acceleratorRows = new Map<string, AcceleratorRows>();
@@ -133,8 +132,8 @@ class CatalogBuilder {
       return;
     }
 
-    this.checkSame('provider', record, 'provider', (value) => (this.provider ??= value));
-    this.checkSame('region', record, 'region', (value) => (this.region ??= value));
+    this.checkSame('provider', record);
+    this.checkSame('region', record);
 
     const machineName = this.field(record, 'machine_type');
     const acceleratorName = this.field(record, 'accelerator_name');
@@ -161,8 +160,8 @@ class CatalogBuilder {
       });
     }
     return {
-      provider: this.provider?.value,
-      region: this.region?.value,
+      provider: this.firstValues.get('provider')?.value,
+      region: this.firstValues.get('region')?.value,
       machines: this.machines,
       accelerators: [...this.acceleratorRows.values()].map((rows) => rows.accelerator),
     };
@@ -276,22 +275,24 @@ class CatalogBuilder {
   }
 
   /** Checks that a column has one value across the file, since a catalog covers one provider and region. */
-  private checkSame(column: 'provider' | 'region', record: CsvRecord, what: string, remember: (value: { value: string; line: number }) => { value: string; line: number }): void {
+  private checkSame(column: 'provider' | 'region', record: CsvRecord): void {
     const field = this.field(record, column);
     if (!field) {
-      this.reportMissing(record, column, `every row names its ${what}; fill it in`);
+      this.reportMissing(record, column, `every row names its ${column}; fill it in`);
       return;
     }
-    const first = remember({ value: field.text, line: record.line });
-    if (first.value !== field.text) {
-      this.report(field, `${column} (${field.text}) differs from line ${first.line} (${first.value}) — a catalog covers one ${what}; split the file into one file per ${what}`);
+    const first = this.firstValues.get(column);
+    if (!first) {
+      this.firstValues.set(column, { value: field.text, line: record.line });
+    } else if (first.value !== field.text) {
+      this.report(field, `${column} (${field.text}) differs from line ${first.line} (${first.value}) — a catalog covers one ${column}; split the file into one file per ${column}`);
     }
   }
 
-  private requiredNumber(record: CsvRecord, column: Column, rule: NumberRule, why: string): number | undefined {
+  private requiredNumber(record: CsvRecord, column: Column, rule: NumberRule, requirement: string): number | undefined {
     const field = this.field(record, column);
     if (!field) {
-      this.reportMissing(record, column, `${why}; fill it in`);
+      this.reportMissing(record, column, `${requirement}; fill it in`);
       return undefined;
     }
     return this.numberOf(field, column, rule);
@@ -319,11 +320,11 @@ class CatalogBuilder {
     return field && field.text !== '' ? field : undefined;
   }
 
-  private reportMissing(record: CsvRecord, column: Column, why: string): void {
+  private reportMissing(record: CsvRecord, column: Column, requirement: string): void {
     const index = this.columns.get(column);
     const field = index === undefined ? undefined : record.fields[index];
     const location = { file: this.file, line: field?.line ?? record.line, column: field?.column ?? 1 };
-    this.problems.push({ location, message: `missing ${column} — ${why}` });
+    this.problems.push({ location, message: `missing ${column} — ${requirement}` });
   }
 
   private report(field: CsvField, message: string): void {

@@ -66,10 +66,10 @@ class JsonReader {
     return { line: this.line, column: this.column };
   }
 
-  fail(what: string, fix: string): never {
+  fail(problem: string, fix: string): never {
     const found = this.atEnd() ? 'end of file' : JSON.stringify(this.text[this.offset]);
     throw new InputError([
-      { location: { file: this.file, ...this.position() }, message: `invalid JSON: ${what} (found ${found}) — ${fix}` },
+      { location: { file: this.file, ...this.position() }, message: `invalid JSON: ${problem} (found ${found}) — ${fix}` },
     ]);
   }
 

@@ -3,23 +3,23 @@ import type { AcceleratorType, ReservationRule } from './types.ts';
 /** The reservation rules a catalog can name. */
 export const reservationRules: readonly ReservationRule[] = ['gke', 'none'];
 
-/** What a numeric catalog field holds, and which values are valid. */
+/** The meaning and valid range of a numeric catalog field. */
 export interface NumberRule {
   /** The quantity in words, for messages: "a price in USD per hour". */
-  what: string;
+  description: string;
   example: string;
   minimum: 'zero' | 'positive' | 'positive-integer';
 }
 
-export const priceRule: NumberRule = { what: 'a price in USD per hour', example: '0.0475', minimum: 'zero' };
-export const vcpusRule: NumberRule = { what: 'a vCPU count', example: '4', minimum: 'positive' };
-export const memoryRule: NumberRule = { what: 'a memory size in GiB', example: '15', minimum: 'positive' };
+export const priceRule: NumberRule = { description: 'a price in USD per hour', example: '0.0475', minimum: 'zero' };
+export const vcpusRule: NumberRule = { description: 'a vCPU count', example: '4', minimum: 'positive' };
+export const memoryRule: NumberRule = { description: 'a memory size in GiB', example: '15', minimum: 'positive' };
 export const cpuSpeedRule: NumberRule = {
-  what: 'a CPU speed relative to the reference family (1 = as fast per core)',
+  description: 'a CPU speed relative to the reference family (1 = as fast per core)',
   example: '1.0',
   minimum: 'positive',
 };
-export const countRule: NumberRule = { what: 'an accelerator count per node', example: '1', minimum: 'positive-integer' };
+export const countRule: NumberRule = { description: 'an accelerator count per node', example: '1', minimum: 'positive-integer' };
 
 const numberText = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
@@ -30,21 +30,21 @@ export function parseNumberText(text: string): number | undefined {
   return Number.isFinite(value) ? value : undefined;
 }
 
-/** Returns the message for a value that is not a number at all. `shown` is the value as the user wrote it. */
-export function notANumberMessage(label: string, shown: string, rule: NumberRule): string {
-  return `invalid ${label} (${shown}) — it must be ${rule.what}; write a plain number such as ${rule.example}, without a currency sign or unit`;
+/** Returns the message for a value that is not a number at all. `writtenValue` is the value as the user wrote it. */
+export function notANumberMessage(label: string, writtenValue: string, rule: NumberRule): string {
+  return `invalid ${label} (${writtenValue}) — it must be ${rule.description}; write a plain number such as ${rule.example}, without a currency sign or unit`;
 }
 
 /** Returns the message for a number outside the rule's range, or undefined when the number is valid. */
 export function checkNumberRange(label: string, value: number, rule: NumberRule): string | undefined {
   if (rule.minimum === 'zero' && value < 0) {
-    return `negative ${label} (${value}) — ${rule.what} is 0 or more; fix the sign`;
+    return `negative ${label} (${value}) — ${rule.description} is 0 or more; fix the sign`;
   }
   if (rule.minimum === 'positive' && value <= 0) {
-    return `invalid ${label} (${value}) — ${rule.what} must be more than 0; give the real value, such as ${rule.example}`;
+    return `invalid ${label} (${value}) — ${rule.description} must be more than 0; give the real value, such as ${rule.example}`;
   }
   if (rule.minimum === 'positive-integer' && (!Number.isInteger(value) || value < 1)) {
-    return `invalid ${label} (${value}) — ${rule.what} is a whole number of 1 or more; give the number of devices, such as ${rule.example}`;
+    return `invalid ${label} (${value}) — ${rule.description} is a whole number of 1 or more; give the number of devices, such as ${rule.example}`;
   }
   return undefined;
 }

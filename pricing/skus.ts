@@ -124,13 +124,13 @@ function findOneSku(skus: BillingSku[], family: string, resource: 'Core' | 'Ram'
   return exactlyOne(matches, skus, `${family.toUpperCase()} ${resource === 'Core' ? 'vCPU' : 'memory'}`, region, usageType);
 }
 
-function exactlyOne(matches: BillingSku[], skus: BillingSku[], what: string, region: string, usageType: string): BillingSku {
+function exactlyOne(matches: BillingSku[], skus: BillingSku[], resourceName: string, region: string, usageType: string): BillingSku {
   if (matches.length === 1) return matches[0]!;
   if (matches.length > 1) {
-    throw new InputError(`several SKUs for ${what} in ${region}, ${usageType} (${matches.map((sku) => sku.skuId).join(', ')}) — ptk expects one price per resource and region; remove the extra SKUs`);
+    throw new InputError(`several SKUs for ${resourceName} in ${region}, ${usageType} (${matches.map((sku) => sku.skuId).join(', ')}) — ptk expects one price per resource and region; remove the extra SKUs`);
   }
   const regions = [...new Set(skus.flatMap((sku) => sku.serviceRegions))].sort();
-  throw new InputError(`no SKU for ${what} in ${region}, ${usageType} — the SKU list covers the regions ${regions.join(', ')}, but has no such SKU for this one; fetch the SKUs of that region and family, or choose another`);
+  throw new InputError(`no SKU for ${resourceName} in ${region}, ${usageType} — the SKU list covers the regions ${regions.join(', ')}, but has no such SKU for this one; fetch the SKUs of that region and family, or choose another`);
 }
 
 /**

@@ -21,7 +21,7 @@ type SkyPilotColumn = (typeof skyPilotColumns)[number];
 /**
  * SkyPilot's GPU names mapped to the names GKE puts in the `cloud.google.com/gke-accelerator` node label,
  * which are Compute Engine's accelerator type names. Rows of other accelerators (TPUs, and GPUs missing
- * here) are skipped, and the catalog's source says so.
+ * here) are skipped, and the catalog's source lists them.
  */
 export const gkeAcceleratorNames: Record<string, string> = {
   T4: 'nvidia-tesla-t4',
@@ -38,6 +38,16 @@ export const gkeAcceleratorNames: Record<string, string> = {
 /** GPUs that Compute Engine attaches to N1 machine types; the others come built into a machine family. */
 const attachableToN1 = ['T4', 'V100', 'P100', 'P4'];
 
+/** The GPU model built into each accelerator-optimized series whose machine type names end in the GPU count. */
+const gpuOfFamily: Record<string, string> = {
+  'a2-highgpu': 'A100',
+  'a2-megagpu': 'A100',
+  'a2-ultragpu': 'A100-80GB',
+  'a3-highgpu': 'H100',
+  'a3-edgegpu': 'H100',
+  'a3-megagpu': 'H100-MEGA',
+};
+
 /**
  * Returns the GPUs built into an accelerator-optimized machine type, by SkyPilot name, or undefined for a
  * machine type without GPUs. Throws nothing: an accelerator-optimized name missing here is reported by the
@@ -46,9 +56,7 @@ const attachableToN1 = ['T4', 'V100', 'P100', 'P4'];
 function builtInGpusOf(machineName: string): { skyPilotName: string; count: number } | undefined {
   const withCount = /^(a2-highgpu|a2-megagpu|a2-ultragpu|a3-highgpu|a3-edgegpu|a3-megagpu)-(\d+)g$/.exec(machineName);
   if (withCount) {
-    const family = withCount[1]!;
-    const skyPilotName = family === 'a2-ultragpu' ? 'A100-80GB' : family === 'a3-megagpu' ? 'H100-MEGA' : family.startsWith('a3') ? 'H100' : 'A100';
-    return { skyPilotName, count: Number(withCount[2]) };
+    return { skyPilotName: gpuOfFamily[withCount[1]!]!, count: Number(withCount[2]) };
   }
   const g2 = /^g2-standard-(\d+)$/.exec(machineName);
   if (g2) return { skyPilotName: 'L4', count: ({ 24: 2, 48: 4, 96: 8 } as Record<string, number>)[g2[1]!] ?? 1 };
@@ -80,7 +88,7 @@ export function isSkyPilotHeader(header: CsvRecord): boolean {
  *
  * The region is `options.region`, else a `# region:` line, else the only region that has machine rows.
  * Rows repeat per zone: a machine type or accelerator whose price differs between zones gets the highest
- * zone price, so that plans never understate the cost, and the source says how many differed. A GPU row's
+ * zone price, so that plans never understate the cost, and the source states how many differed. A GPU row's
  * price is for `AcceleratorCount` devices, so the price per device is Price / AcceleratorCount (the highest
  * over the counts). T4, V100, P100 and P4 become accelerators attachable to `n1-*`. Machine types of the
  * A2, A3 and G2 families get their built-in GPUs, and their node price adds the GPUs' price, because
@@ -150,8 +158,8 @@ function withoutUndefined<T extends object>(value: T): Partial<T> {
 
 /** Lists up to five names, then how many more there are. */
 function listNames(names: string[]): string {
-  const shown = names.slice(0, 5).join(', ');
-  return names.length > 5 ? `${shown} and ${names.length - 5} more` : shown;
+  const firstNames = names.slice(0, 5).join(', ');
+  return names.length > 5 ? `${firstNames} and ${names.length - 5} more` : firstNames;
 }
 
 /** The data rows of a SkyPilot CSV, read lazily: only the rows that end up in the catalog are validated. */
@@ -207,7 +215,7 @@ class SkyPilotRows {
 
   /**
    * Returns the per-device price of a GPU by SkyPilot name, from the region's rows, or else from the rows of
-   * every other region. Only GPUs that the catalog uses are read, so a broken row of another GPU is no problem.
+   * every other region. Only GPUs that the catalog uses are read, so a broken row of another GPU is not reported.
    */
   private gpuPrice(skyPilotName: string, region: string): GpuPrice | undefined {
     if (this.gpuPrices.has(skyPilotName)) return this.gpuPrices.get(skyPilotName);
@@ -239,7 +247,7 @@ class SkyPilotRows {
     return accelerators;
   }
 
-  /** Adds notes on GPUs priced from other regions and, when asked, on the region's accelerators left out. */
+  /** Adds notes on GPUs priced from other regions and, when `noteSkipped` is set, on the region's accelerators left out. */
   noteGpuSources(region: string, notes: string[], noteSkipped: boolean): void {
     if (this.gpuFallbacks.length > 0) notes.push(`no ${region} rows, so priced from other regions: ${this.gpuFallbacks.join('; ')}`);
     if (!noteSkipped) return;
@@ -352,7 +360,7 @@ class SkyPilotRows {
   private number(row: CsvRecord, column: SkyPilotColumn, rule: NumberRule): number | undefined {
     const field = this.field(row, column);
     if (field.text === '') {
-      this.report(field, `missing ${column} — ${rule.what} is needed on every row that is imported; fill it in`);
+      this.report(field, `missing ${column} — ${rule.description} is needed on every row that is imported; fill it in`);
       return undefined;
     }
     return this.parse(field, column, rule);

@@ -1,5 +1,5 @@
 // Writes the embedded catalog pricing/catalogs/gcp-us-west1.json from the us-west1 slice of SkyPilot's GCP VM
-// catalog in pricing/data/gcp-vms-us-west1.csv, whose .source.md says where the rows came from.
+// catalog in pricing/data/gcp-vms-us-west1.csv, whose .source.md records where the rows came from.
 // Run from the repository root: node --import tsx pricing/scripts/make-gcp-us-west1.ts
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -35,7 +35,7 @@ export function makeGcpUsWest1(csvText: string): Catalog {
     reservation: 'gke',
     // NOTE: every machine type gets cpuSpeed 1 (the importer's default). It is a placeholder, not a
     // measurement: E2, N2, G2 and A2 cores are likely faster than N1 cores, so estimates scaled from an N1
-    // profile understate their speed. The source string says so, too.
+    // profile understate their speed. The source string states this, too.
     source: [
       'SkyPilot-format GCP VM catalog (anycloud-sh/catalog gcp/vms.csv, commit 69b86f0, 2026-04-02), us-west1 rows',
       'cluster fee: GKE cluster management fee, 0.10 USD per cluster per hour',

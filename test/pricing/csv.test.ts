@@ -117,9 +117,9 @@ test('bad header and missing metadata', () => {
   assert.is(
     inputErrorMessage(() => parseCatalogCsv(text, 'header.csv')),
     [
-      'header.csv:1:1: missing "# date: ..." line — it holds the date the prices were taken, as YYYY-MM-DD, and a price CSV starts with # key: value lines for source, date, cluster_fee_per_hour, reservation; add it above the header',
-      'header.csv:1:1: missing "# cluster_fee_per_hour: ..." line — it holds the cluster management fee in USD per hour (GKE charges 0.10; write 0 where there is none), and a price CSV starts with # key: value lines for source, date, cluster_fee_per_hour, reservation; add it above the header',
-      'header.csv:1:1: missing "# reservation: ..." line — it holds the allocatable reservation rule, gke or none, and a price CSV starts with # key: value lines for source, date, cluster_fee_per_hour, reservation; add it above the header',
+      'header.csv:1:1: missing "# date: ..." line — the date the prices were taken (YYYY-MM-DD) is required, and a price CSV starts with # key: value lines for source, date, cluster_fee_per_hour, reservation; add the line above the header',
+      'header.csv:1:1: missing "# cluster_fee_per_hour: ..." line — the cluster management fee in USD per hour (0.10 on GKE, 0 where there is none) is required, and a price CSV starts with # key: value lines for source, date, cluster_fee_per_hour, reservation; add the line above the header',
+      'header.csv:1:1: missing "# reservation: ..." line — the allocatable reservation rule (gke or none) is required, and a price CSV starts with # key: value lines for source, date, cluster_fee_per_hour, reservation; add the line above the header',
       'header.csv:2:1: missing columns (vcpus, accelerator_name, accelerator_count) — the header needs provider, region, machine_type, vcpus, memory_gib, accelerator_name, accelerator_count, on_demand_per_hour; add them, even where every row leaves them empty',
       'header.csv:2:30: unknown column ("vcpu") — the columns are provider, region, machine_type, vcpus, memory_gib, accelerator_name, accelerator_count, on_demand_per_hour, spot_per_hour, attach_to, cpu_speed; fix the name or remove the column',
       'header.csv:2:65: duplicate column (region) — each column appears once; remove one of them',
