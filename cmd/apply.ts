@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { basename, resolve } from 'node:path';
+import { basename, dirname, relative, resolve } from 'node:path';
 import { InputError, type Problem } from '../core/errors.ts';
 import { manifestsToYaml, renderManifests, type ManifestFile, type WorkloadKind } from '../core/manifests.ts';
 import { loadPipeline } from '../core/pipeline.ts';
@@ -8,7 +8,7 @@ import { writeFilesAtomically } from '../core/write-files.ts';
 import type { Plan } from '../optimizer/types.ts';
 import type { CommandResult } from './result.ts';
 
-/** Options of `ptk apply`. Paths are relative to `cwd`, and so is the pipeline's file that the plan names. */
+/** Options of `ptk apply`. Paths are relative to `cwd`; the plan names its pipeline relative to the plan file's folder. */
 export interface ApplyOptions {
   /** Path of the plan file that `ptk plan` wrote. */
   plan: string;
@@ -48,8 +48,10 @@ export async function apply(options: ApplyOptions): Promise<CommandResult> {
   const workload = options.workload as WorkloadKind;
 
   const plan = await readPlan(options.plan, options.cwd);
-  await checkSourceUnchanged(plan, options.plan, options.cwd);
-  const pipeline = await loadPipeline(plan.pipeline.file, options.cwd);
+  // The plan names its pipeline relative to the plan file's folder; messages show it relative to cwd.
+  const pipelineFile = relative(options.cwd, resolve(dirname(resolve(options.cwd, options.plan)), plan.pipeline.file)) || plan.pipeline.file;
+  await checkSourceUnchanged(plan, pipelineFile, options.plan, options.cwd);
+  const pipeline = await loadPipeline(pipelineFile, options.cwd);
 
   const manifests = renderManifests({
     pipeline,
@@ -78,15 +80,14 @@ function describeOutput(manifests: ManifestFile[], out: string): string {
 }
 
 /** Fails with exit code 2 when the pipeline's file differs from the one the plan was made from. */
-async function checkSourceUnchanged(plan: Plan, planShown: string, cwd: string): Promise<void> {
-  const file = plan.pipeline.file;
+async function checkSourceUnchanged(plan: Plan, file: string, planShown: string, cwd: string): Promise<void> {
   let source: string;
   try {
     source = await readFile(resolve(cwd, file), 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const what = code === 'ENOENT' ? 'file not found' : `cannot be read (${code ?? String(error)})`;
-    throw new InputError(`${file}: ${what}, but ${planShown} was made from it; run ptk apply from the folder where you ran ptk plan, or run ptk plan again`);
+    throw new InputError(`${file}: ${what}, but ${planShown} was made from it; restore the file, or run ptk plan again`);
   }
 
   // The plan hashes the source as text decoded from UTF-8, so the check does the same.

@@ -59,7 +59,10 @@ export async function plan(options: PlanOptions): Promise<CommandResult> {
   }
 
   const out = options.out ?? 'ptk.plan.json';
-  await writeFileAtomic(resolve(options.cwd, out), `${JSON.stringify(result.plan, null, 2)}\n`);
+  const outPath = resolve(options.cwd, out);
+  // The plan names its pipeline relative to its own folder, so ptk apply finds it from any working folder.
+  result.plan.pipeline.file = relative(dirname(outPath), resolve(options.cwd, options.file));
+  await writeFileAtomic(outPath, `${JSON.stringify(result.plan, null, 2)}\n`);
   if (options.json) return { stdout: JSON.stringify(result.plan, null, 2), exitCode: 0 };
 
   const chosen = result.plan.chosen;
@@ -71,7 +74,7 @@ export async function plan(options: PlanOptions): Promise<CommandResult> {
   ];
   const footer = [
     `chosen    ${describeCandidate(chosen)}: ${describeDuration(chosen.time_s!)}, $${formatUsd(chosen.cost_usd!)} per run (solved with ${result.plan.solver.name})`,
-    `wrote     ${out}; next: ptk apply --out k8s/`,
+    `wrote     ${out}; next: ptk apply ${out === 'ptk.plan.json' ? '' : `${out} `}--out k8s/`,
   ];
   const table = renderCandidateTable(result.candidates, { chosenIndex, all: Boolean(options.all) });
   return { stdout: [...header, '', table, '', ...footer].join('\n'), exitCode: 0 };

@@ -1,4 +1,4 @@
-import { basename, extname } from 'node:path';
+import { basename, dirname, extname, resolve } from 'node:path';
 import type { Problem } from './errors.ts';
 import type { FunctionDeclaration } from './decorators.ts';
 import type { Channel, ContainerSpec, Grouping, GroupingKind, Pipeline, PodSpec, Quantity, Resources, Task } from './types.ts';
@@ -176,9 +176,18 @@ export function makeGrouping(kind: GroupingKind, pipeline: Pipeline): GroupingRe
   return { grouping: { kind, pods: [{ name: podName, kubeName: toDnsLabel(podName), replicas: 1, containers: [container] }] } };
 }
 
-/** Names a pipeline after its file (`samples/leaf/pipeline.py` → `pipeline`), as a DNS-1123 label. */
+/** File names too generic to name a pipeline by; such a pipeline is named after its folder instead. */
+const genericFileNames = new Set(['pipeline', 'main', 'app', 'run', '__main__']);
+
+/**
+ * Names a pipeline as a DNS-1123 label: after its file (`train_model.py` → `train-model`), or after its
+ * folder when the file name is generic (`samples/leaf/pipeline.py` → `leaf`).
+ */
 export function pipelineName(file: string): string {
-  return toDnsLabel(basename(file, extname(file))) || 'pipeline';
+  const stem = basename(file, extname(file));
+  const folder = basename(dirname(resolve(file)));
+  const name = genericFileNames.has(stem.toLowerCase()) && toDnsLabel(folder) !== '' ? folder : stem;
+  return toDnsLabel(name) || 'pipeline';
 }
 
 /** Checks whether two groupings place the tasks the same way (same pods, same containers, same order). */

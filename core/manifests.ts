@@ -9,6 +9,7 @@ import { planChannelStorage, type ChannelStorage } from './manifest-volumes.ts';
 import { renderWorkload, type WorkloadContext, type WorkloadKind } from './manifest-workloads.ts';
 import type { Pipeline, PodSpec } from './types.ts';
 import type { Plan } from '../optimizer/types.ts';
+import { pipelineName } from './grouping.ts';
 
 export { codeMountPath, type WorkloadKind } from './manifest-workloads.ts';
 export { dataMountPath } from './manifest-volumes.ts';
@@ -64,7 +65,7 @@ export function renderManifests(input: RenderInput): ManifestFile[] {
   checkCodeFiles(files, moduleKey, problems);
   const placements = placeTasks(pipeline, plan.layout.pods, plan.layout.channels, problems);
   // 40 characters leave room for the pod's name after the prefix within the 63 of a label.
-  const prefix = toDnsLabelOr(moduleKey.replace(/\.[^.]*$/, ''), 'pipeline', 40);
+  const prefix = toDnsLabelOr(pipelineName(pipeline.file), 'pipeline', 40);
   const accessMode = plan.chosen.nodes > 1 ? 'ReadWriteMany' : 'ReadWriteOnce';
   const storage = planChannelStorage(plan.layout.channels, placements, { prefix, accessMode }, problems);
 

@@ -229,7 +229,7 @@ test('missing source is rejected', async () => {
   const error = await inputErrorOf(apply(options()));
   assert.is(
     error.message,
-    'chain.py: file not found, but ptk.plan.json was made from it; run ptk apply from the folder where you ran ptk plan, or run ptk plan again',
+    'chain.py: file not found, but ptk.plan.json was made from it; restore the file, or run ptk plan again',
   );
 });
 
