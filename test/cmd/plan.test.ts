@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { plan } from '../../cmd/plan.ts';
+import { apply } from '../../cmd/apply.ts';
 import { InputError } from '../../core/errors.ts';
 
 const repository = process.cwd();
@@ -111,6 +112,19 @@ test('plan command exits 3 through the CLI', () => {
   assert.is(printed.candidates.length, 16);
   assert.is(run.stderr.trim().split('\n').length, 1);
   assert.is(existsSync(join(folder, 'ptk.plan.json')), false);
+  rmSync(folder, { recursive: true });
+});
+
+test('plan file works from another folder', async () => {
+  const folder = leafFolder();
+  await plan({ file: 'leaf/pipeline.py', cwd: folder, out: 'plans/leaf.json' });
+  const written = JSON.parse(readFileSync(join(folder, 'plans/leaf.json'), 'utf8'));
+  assert.is(written.pipeline.file, '../leaf/pipeline.py');
+
+  const result = await apply({ plan: 'plans/leaf.json', cwd: folder, out: 'k8s', workload: 'job', namespace: 'default', image: 'python:3.12-slim' });
+  assert.is(result.exitCode, 0);
+  assert.ok(existsSync(join(folder, 'k8s/00-shared.yaml')));
+  assert.ok(existsSync(join(folder, 'k8s/leaf-download-prepare-preprocess-train-evaluate.yaml')));
   rmSync(folder, { recursive: true });
 });
 
