@@ -52,6 +52,7 @@ const gpuOfFamily: Record<string, string> = {
  * Returns the GPUs built into an accelerator-optimized machine type, by SkyPilot name, or undefined for a
  * machine type without GPUs. Throws nothing: an accelerator-optimized name missing here is reported by the
  * caller. G2 counts: g2-standard-24 has 2 L4s, -48 has 4, -96 has 8, and every other size has 1.
+ * NOTE: these G2 counts are not checked against Compute Engine's table of G2 machine types.
  */
 function builtInGpusOf(machineName: string): { skyPilotName: string; count: number } | undefined {
   const withCount = /^(a2-highgpu|a2-megagpu|a2-ultragpu|a3-highgpu|a3-edgegpu|a3-megagpu)-(\d+)g$/.exec(machineName);
