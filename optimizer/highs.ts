@@ -1,6 +1,10 @@
-import highsLoader from 'highs';
+import highsImport from 'highs';
 import { readAsset } from '../core/assets.ts';
 import { toLpFormat, type LinearModel, type Solution, type SolverBackend } from './ilp.ts';
+
+// TypeScript reads the package as CommonJS, where the loader is `.default`; Node's ESM import and
+// esbuild's bundle give the loader itself.
+const highsLoader = ((highsImport as unknown as { default?: unknown }).default ?? highsImport) as typeof highsImport.default;
 
 type Highs = Awaited<ReturnType<typeof highsLoader>>;
 
