@@ -7,8 +7,9 @@ import { annotationPrefix, objectMetadata, recommendedLabels, type MetadataConte
 import { joinName } from './manifest-names.ts';
 import { containerGpuCount, gpuResourceName, renderResources } from './manifest-resources.ts';
 import { dataMountPath, type ChannelStorage } from './manifest-volumes.ts';
-import type { ContainerSpec, PodSpec } from './types.ts';
-import type { NodeType } from '../optimizer/types.ts';
+import type { ContainerSpec, Pipeline, PodSpec } from './types.ts';
+import type { NodeType, Plan } from '../optimizer/types.ts';
+import { buildContainerSpec, defaultInputTimeoutSeconds } from './container-spec.ts';
 
 /** The Kubernetes object that runs a pod of the plan. */
 export type WorkloadKind = 'job' | 'deployment';
@@ -47,6 +48,8 @@ export interface WorkloadContext extends MetadataContext {
   node: NodeType;
   placements: Map<string, TaskPlacement>;
   storage: ChannelStorage;
+  pipeline: Pipeline;
+  layout: Plan['layout'];
 }
 
 /** Builds the Job or Deployment that runs one pod of the plan. */
@@ -161,11 +164,8 @@ function renderPodTemplate(context: WorkloadContext, pod: PodSpec, workloadName:
 
 /**
  * Builds one container. It runs the ptk runtime on the pipeline's file, which runs the container's tasks in
- * order and moves their data through the mounted channel folders.
- *
- * NOTE: the runtime package `ptk` (module `ptk.run`) is not written yet, and the ConfigMap does not ship it,
- * so these containers fail with "No module named ptk" until it exists. The flags and PTK_* variables
- * below are the interface that the runtime will have to read.
+ * order and moves their data through the mounted channel folders, as the spec in PTK_SPEC says
+ * (runtime/PROTOCOL.md).
  */
 function renderContainer(context: WorkloadContext, pod: PodSpec, container: ContainerSpec, gpuCount: number, withGpus: boolean): IContainer {
   const command = ['python', '-m', 'ptk.run', '--module', `${codeMountPath}/${context.moduleKey}`, '--pod', pod.name, '--container', container.name];
@@ -173,7 +173,23 @@ function renderContainer(context: WorkloadContext, pod: PodSpec, container: Cont
   // its tasks finish.
   if (context.workload === 'deployment') command.push('--idle-after-finish');
 
+  // NOTE: the run id is fixed per source file, so re-applying the same manifests can read a producer's
+  // output left on a PVC by an earlier run of the same code; delete the claims between runs to avoid that.
+  const spec = buildContainerSpec(
+    {
+      pipeline: context.pipeline,
+      pods: context.layout.pods,
+      channels: context.layout.channels,
+      runId: `source-${context.sourceSha256.slice(0, 12)}`,
+      module: `${codeMountPath}/${context.moduleKey}`,
+      dataPath: (producer) => `${dataMountPath}/${context.placements.get(producer)?.task.kubeName ?? producer}`,
+      inputTimeoutSeconds: defaultInputTimeoutSeconds,
+    },
+    pod,
+    container.name,
+  );
   const env: IEnvVar[] = [
+    { name: 'PTK_SPEC', value: JSON.stringify(spec) },
     { name: 'PTK_POD', value: pod.name },
     { name: 'PTK_CONTAINER', value: container.name },
     { name: 'PTK_TASKS', value: container.tasks.join(',') },

@@ -81,6 +81,8 @@ export function renderManifests(input: RenderInput): ManifestFile[] {
     node: { machineType: plan.chosen.machine_type, accelerator: plan.chosen.accelerator },
     placements,
     storage,
+    pipeline,
+    layout: plan.layout,
   };
   const podFiles = plan.layout.pods.map((pod) => ({ pod, workload: renderWorkload(context, pod, problems) }));
   if (problems.length > 0) throw new InputError(problems);

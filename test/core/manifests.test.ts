@@ -201,6 +201,29 @@ test('train job of pod-per-task grouping', () => {
               command: ['python', '-m', 'ptk.run', '--module', '/ptk/code/chain.py', '--pod', 'train', '--container', 'train'],
               workingDir: '/tmp',
               env: [
+                {
+                  name: 'PTK_SPEC',
+                  value: JSON.stringify({
+                    version: 1,
+                    run_id: 'source-aaaaaaaaaaaa',
+                    module: '/ptk/code/chain.py',
+                    pod: 'train',
+                    container: 'train',
+                    replicas: 1,
+                    input_timeout_s: 86400,
+                    log_dir: null,
+                    record: null,
+                    results_dir: null,
+                    tasks: [
+                      {
+                        name: 'train',
+                        function: 'train',
+                        inputs: [{ parameter: 'preprocess_result', producer: 'preprocess', channel: 'PVC', path: '/ptk/data/preprocess', replicas: 1 }],
+                        output: { channel: 'PVC', path: '/ptk/data/train' },
+                      },
+                    ],
+                  }),
+                },
                 { name: 'PTK_POD', value: 'train' },
                 { name: 'PTK_CONTAINER', value: 'train' },
                 { name: 'PTK_TASKS', value: 'train' },
