@@ -107,3 +107,25 @@ export function producerKinds(channels: Channel[]): Map<string, Exclude<ChannelK
   }
   return kinds;
 }
+
+/** The command that starts a container's runtime, as the manifests and local runs both give it. */
+export function containerCommand(module: string, pod: string, container: string, workload: 'job' | 'deployment'): string[] {
+  const command = ['python', '-m', 'ptk.run', '--module', module, '--pod', pod, '--container', container];
+  // A Deployment restarts a container that exits, even after success, so the runtime must stay up after
+  // its tasks finish.
+  if (workload === 'deployment') command.push('--idle-after-finish');
+  return command;
+}
+
+/** The environment variables of a container's runtime, as the manifests and local runs both give them. */
+export function containerEnvironment(spec: ContainerSpecJson, dataRoot: string, pythonPath: string): Record<string, string> {
+  return {
+    PTK_SPEC: JSON.stringify(spec),
+    PTK_POD: spec.pod,
+    PTK_CONTAINER: spec.container,
+    PTK_TASKS: spec.tasks.map((task) => task.name).join(','),
+    PTK_DATA: dataRoot,
+    PYTHONPATH: pythonPath,
+    PYTHONUNBUFFERED: '1',
+  };
+}

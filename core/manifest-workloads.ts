@@ -9,7 +9,7 @@ import { containerGpuCount, gpuResourceName, renderResources } from './manifest-
 import { dataMountPath, type ChannelStorage } from './manifest-volumes.ts';
 import type { ContainerSpec, Pipeline, PodSpec } from './types.ts';
 import type { NodeType, Plan } from '../optimizer/types.ts';
-import { buildContainerSpec, defaultInputTimeoutSeconds } from './container-spec.ts';
+import { buildContainerSpec, containerCommand, containerEnvironment, defaultInputTimeoutSeconds } from './container-spec.ts';
 
 /** The Kubernetes object that runs a pod of the plan. */
 export type WorkloadKind = 'job' | 'deployment';
@@ -168,10 +168,7 @@ function renderPodTemplate(context: WorkloadContext, pod: PodSpec, workloadName:
  * (runtime/PROTOCOL.md).
  */
 function renderContainer(context: WorkloadContext, pod: PodSpec, container: ContainerSpec, gpuCount: number, withGpus: boolean): IContainer {
-  const command = ['python', '-m', 'ptk.run', '--module', `${codeMountPath}/${context.moduleKey}`, '--pod', pod.name, '--container', container.name];
-  // A Deployment restarts a container that exits, even after success, so the runtime must stay up after
-  // its tasks finish.
-  if (context.workload === 'deployment') command.push('--idle-after-finish');
+  const command = containerCommand(`${codeMountPath}/${context.moduleKey}`, pod.name, container.name, context.workload);
 
   // NOTE: the run id is fixed per source file, so re-applying the same manifests can read a producer's
   // output left on a PVC by an earlier run of the same code; delete the claims between runs to avoid that.
@@ -188,16 +185,11 @@ function renderContainer(context: WorkloadContext, pod: PodSpec, container: Cont
     pod,
     container.name,
   );
+  const runtimeEnvironment = containerEnvironment(spec, dataMountPath, codeMountPath);
   const env: IEnvVar[] = [
-    { name: 'PTK_SPEC', value: JSON.stringify(spec) },
-    { name: 'PTK_POD', value: pod.name },
-    { name: 'PTK_CONTAINER', value: container.name },
-    { name: 'PTK_TASKS', value: container.tasks.join(',') },
-    { name: 'PTK_DATA', value: dataMountPath },
-    { name: 'PYTHONPATH', value: codeMountPath },
+    ...Object.entries(runtimeEnvironment).map(([name, value]) => ({ name, value })),
     // The root filesystem is read-only: libraries that write caches under HOME need a writable one.
     { name: 'HOME', value: '/tmp' },
-    { name: 'PYTHONUNBUFFERED', value: '1' },
   ];
 
   const resources = renderResources(container, gpuCount, withGpus);

@@ -229,8 +229,8 @@ test('train job of pod-per-task grouping', () => {
                 { name: 'PTK_TASKS', value: 'train' },
                 { name: 'PTK_DATA', value: '/ptk/data' },
                 { name: 'PYTHONPATH', value: '/ptk/code' },
-                { name: 'HOME', value: '/tmp' },
                 { name: 'PYTHONUNBUFFERED', value: '1' },
+                { name: 'HOME', value: '/tmp' },
               ],
               resources: {
                 requests: { cpu: '4', memory: '8Gi', 'nvidia.com/gpu': '1' },
