@@ -58,7 +58,7 @@ async function buildExecutable(assets) {
     main: bundlePath,
     output: blobPath,
     disableExperimentalSEAWarning: true,
-    // Stores V8's compiled code of the bundle in the blob, so that start-up skips compiling it.
+    // Stores V8's code cache of the bundle in the blob, so that start-up compiles less of it.
     useCodeCache: true,
     assets,
   };

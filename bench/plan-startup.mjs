@@ -1,7 +1,8 @@
-// Times `ptk plan samples/leaf/pipeline.py` as a whole process, built as the single executable (dist/ptk), as
-// the bundle (node dist/ptk.cjs) and from the TypeScript sources (node bin/ptk.mjs), next to `node -e 0`, the
-// start-up cost of Node itself, and `dist/ptk --help`, the executable's start-up without the plan. The commands run in turn, round after round, so that a change in the machine's
-// speed during the run affects all of them alike. Prints each command's min, median and max wall time and its
+// Times `ptk plan samples/leaf/pipeline.py` as a whole process in three builds: the single executable
+// (dist/ptk), the bundle (node dist/ptk.cjs) and the TypeScript sources (node bin/ptk.mjs). Two references run
+// beside them: `node -e 0`, the start-up cost of Node itself, and `dist/ptk --help`, the executable's start-up
+// without the plan. The commands run in turn, round after round, so that a change in the machine's speed
+// during the run affects all of them alike. Prints each command's min, median and max wall time and its
 // median divided by the median of `node -e 0`.
 //
 // Usage: node bench/plan-startup.mjs [--runs N] [--warmup N]   (npm run bench builds dist/ first)
