@@ -7,6 +7,7 @@ import { loadPipeline } from '../core/pipeline.ts';
 import { writeFilesAtomically } from '../core/write-files.ts';
 import type { Plan } from '../optimizer/types.ts';
 import type { CommandResult } from './result.ts';
+import { choosePython, runAndReport } from './local-run.ts';
 
 /** Options of `ptk apply`. Paths are relative to `cwd`; the plan names its pipeline relative to the plan file's folder. */
 export interface ApplyOptions {
@@ -19,6 +20,12 @@ export interface ApplyOptions {
   workload: string;
   namespace: string;
   image: string;
+  /** Runs the plan on this machine instead of writing manifests. */
+  local?: boolean;
+  /** Python interpreter for `local`. */
+  python?: string;
+  /** Aborting stops a local run. */
+  signal?: AbortSignal;
 }
 
 const workloadKinds: WorkloadKind[] = ['job', 'deployment'];
@@ -36,14 +43,17 @@ export async function apply(options: ApplyOptions): Promise<CommandResult> {
   if (!workloadKinds.includes(options.workload as WorkloadKind)) {
     usage.push({ message: `invalid --workload "${options.workload}": use job or deployment` });
   }
-  if (options.out === undefined || options.out.trim() === '') {
+  if (options.local && options.out !== undefined) {
+    usage.push({ message: '--local and --out exclude each other: --local runs the plan on this machine, --out writes its manifests' });
+  } else if (!options.local && (options.out === undefined || options.out.trim() === '')) {
     usage.push({
       message:
-        'ptk apply writes manifests only so far, because applying them to a cluster is not built yet: ' +
-        'run ptk apply --out DIR, then kubectl apply -f DIR',
+        'applying manifests to a cluster is not built yet: run ptk apply --out DIR, then kubectl apply -f DIR; ' +
+        'or run the plan on this machine with ptk apply --local',
     });
   }
   if (usage.length > 0) throw new InputError(usage);
+  if (options.local) return applyLocally(options);
   const out = options.out as string;
   const workload = options.workload as WorkloadKind;
 
@@ -231,4 +241,22 @@ function checkChannelShape(check: ShapeCheck, channel: unknown, path: string): v
   if (fields.size !== undefined && check.expect(fields.size, `${path}.size`, 'object')) {
     check.expectFields(fields.size as Record<string, unknown>, `${path}.size`, { text: 'string', value: 'number' });
   }
+}
+
+/** Runs a plan's chosen layout on this machine, after the same checks as writing its manifests. */
+async function applyLocally(options: ApplyOptions): Promise<CommandResult> {
+  const python = choosePython(options.python);
+  const plan = await readPlan(options.plan, options.cwd);
+  const pipelineFile = relative(options.cwd, resolve(dirname(resolve(options.cwd, options.plan)), plan.pipeline.file)) || plan.pipeline.file;
+  await checkSourceUnchanged(plan, pipelineFile, options.plan, options.cwd);
+  const pipeline = await loadPipeline(pipelineFile, options.cwd);
+  return runAndReport({
+    pipeline,
+    pods: plan.layout.pods,
+    channels: plan.layout.channels,
+    grouping: plan.chosen.grouping,
+    cwd: options.cwd,
+    python,
+    signal: options.signal,
+  });
 }

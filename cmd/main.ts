@@ -5,8 +5,16 @@ import { check } from './check.ts';
 import { plan } from './plan.ts';
 import { apply } from './apply.ts';
 import { pricing } from './pricing.ts';
+import { run as runPipeline } from './run.ts';
 
 const version = '0.1.0';
+
+/** Returns a signal that aborts on the first Ctrl-C, so a local run can stop its processes and report. */
+function interruption(): AbortSignal {
+  const controller = new AbortController();
+  process.once('SIGINT', () => controller.abort());
+  return controller.signal;
+}
 
 /** Builds the command-line parser. Each action stores its promise so that `main` can await it. */
 function buildCli(run: (work: () => Promise<CommandResult>) => void) {
@@ -48,6 +56,8 @@ function buildCli(run: (work: () => Promise<CommandResult>) => void) {
     .option('--workload <kind>', 'job or deployment', { default: 'job' })
     .option('--namespace, -n <name>', 'Namespace of the generated objects', { default: 'default' })
     .option('--image <image>', 'Container image that runs the tasks', { default: 'python:3.12-slim' })
+    .option('--local', 'Run the plan on this machine instead of writing manifests')
+    .option('--python <path>', 'Python interpreter for --local (default: PTK_PYTHON, else python3)')
     .action((planFile: string | undefined, options: Record<string, unknown>) =>
       run(() =>
         apply({
@@ -57,6 +67,25 @@ function buildCli(run: (work: () => Promise<CommandResult>) => void) {
           workload: String(options.workload),
           namespace: String(options.namespace),
           image: String(options.image),
+          local: Boolean(options.local),
+          python: options.python === undefined ? undefined : String(options.python),
+          signal: interruption(),
+        }),
+      ),
+    );
+
+  cli
+    .command('run <file>', 'Run a pipeline on this machine in one grouping, without a plan')
+    .option('--grouping <kind>', 'annotated, pod-per-task, one-pod or one-container', { default: 'annotated' })
+    .option('--python <path>', 'Python interpreter (default: PTK_PYTHON, else python3)')
+    .action((file: string, options: Record<string, unknown>) =>
+      run(() =>
+        runPipeline({
+          file,
+          cwd: process.cwd(),
+          grouping: String(options.grouping),
+          python: options.python === undefined ? undefined : String(options.python),
+          signal: interruption(),
         }),
       ),
     );

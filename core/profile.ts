@@ -16,12 +16,15 @@ export interface Profile {
   tasks: Record<string, TaskProfile>;
 }
 
-/** Time added by grouping choices. Each is measured in seconds, or bytes per second for channels. */
+/**
+ * Time that grouping choices add, on top of the tasks' own times: seconds for each pod and container
+ * started (the first ones included), and the throughput of each channel.
+ */
 export interface Overheads {
-  /** Seconds added to the run by each pod beyond the first. */
-  extra_pod_s: number;
-  /** Seconds added to the run by each container beyond the first. */
-  extra_container_s: number;
+  /** Seconds from creating a pod to its containers starting. */
+  pod_start_s: number;
+  /** Seconds a container spends outside its tasks: starting Python and the runtime, importing the module, exiting. */
+  container_start_s: number;
   /** Throughput of each channel in bytes per second; a missing channel adds no transfer time. */
   channel_bytes_per_s?: Partial<Record<'PVC' | 'Volume' | 'IPC', number>>;
 }
@@ -81,9 +84,9 @@ export function parseProfile(text: string, file: string): Profile {
   if (data.version !== 1) report('version', `unsupported version ${JSON.stringify(data.version)}; this ptk reads version 1`);
 
   const overheads = data.overheads;
-  if (!isObject(overheads)) report('overheads', 'missing; write {"extra_pod_s": 0, "extra_container_s": 0}');
+  if (!isObject(overheads)) report('overheads', 'missing; write {"pod_start_s": 0, "container_start_s": 0}');
   else {
-    for (const key of ['extra_pod_s', 'extra_container_s']) {
+    for (const key of ['pod_start_s', 'container_start_s']) {
       if (!isNonNegative(overheads[key])) report(`overheads.${key}`, `must be a number of seconds of at least 0, but is ${JSON.stringify(overheads[key])}`);
     }
     const channels = overheads.channel_bytes_per_s;

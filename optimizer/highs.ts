@@ -1,5 +1,5 @@
 import highsImport from 'highs';
-import { readAsset } from '../core/assets.ts';
+import { wasmLoaderOptions } from '../core/assets.ts';
 import { toLpFormat, type LinearModel, type Solution, type SolverBackend } from './ilp.ts';
 
 // TypeScript reads the package as CommonJS, where the loader is `.default`; Node's ESM import and
@@ -12,7 +12,9 @@ let loaded: Promise<Highs> | undefined;
 
 /** Loads the HiGHS WebAssembly module once per process. */
 function loadHighs(): Promise<Highs> {
-  loaded ??= readAsset('highs.wasm').then((wasmBinary) => highsLoader({ wasmBinary }));
+  // highs 1.15.3 ignores `wasmBinary` and opens highs.wasm beside the script, so the options also hand it
+  // the compiled module through `instantiateWasm`.
+  loaded ??= wasmLoaderOptions('highs.wasm').then((options) => highsLoader(options));
   return loaded;
 }
 

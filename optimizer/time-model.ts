@@ -119,9 +119,9 @@ export interface Schedule {
 
 /**
  * Computes the makespan of a grouping on one node: tasks start when their inputs are complete, the
- * tasks of one container run one after another, each pod beyond the first adds the profile's pod
- * overhead and each container beyond the first its container overhead, and data moves at the
- * channel's measured rate when the profile gives one. All pods are created at once, as `ptk apply`
+ * tasks of one container run one after another, the first task of each container waits for its pod's
+ * and its container's start overheads (containers of one pod start together, so the pod's counts once
+ * per container path), and data moves at the channel's measured rate when the profile gives one. All pods are created at once, as `ptk apply`
  * does, so no task waits for node resources: the planner checks separately that every pod fits.
  */
 export function schedule(pipeline: Pipeline, grouping: Grouping, channels: Channel[], times: Map<string, number>, profile: Profile, outputBytes: Map<string, number>): Schedule {
@@ -129,16 +129,15 @@ export function schedule(pipeline: Pipeline, grouping: Grouping, channels: Chann
   const previousInContainer = new Map<string, string>();
   const startDelay = new Map<string, number>();
 
-  grouping.pods.forEach((pod, podIndex) => {
+  for (const pod of grouping.pods) {
     pod.containers.forEach((container, containerIndex) => {
-      const isFirstContainer = podIndex === 0 && containerIndex === 0;
-      const delay = (podIndex > 0 && containerIndex === 0 ? profile.overheads.extra_pod_s : 0) + (isFirstContainer ? 0 : profile.overheads.extra_container_s);
+      const delay = (containerIndex === 0 ? profile.overheads.pod_start_s : 0) + profile.overheads.container_start_s;
       container.tasks.forEach((task, index) => {
         if (index === 0) startDelay.set(task, delay);
         else previousInContainer.set(task, container.tasks[index - 1]!);
       });
     });
-  });
+  }
 
   const rates = profile.overheads.channel_bytes_per_s ?? {};
   for (const task of pipeline.tasks) {

@@ -149,7 +149,7 @@ test('without --out is rejected', async () => {
   const error = await inputErrorOf(apply(options({ out: undefined })));
   assert.is(
     error.message,
-    'ptk apply writes manifests only so far, because applying them to a cluster is not built yet: run ptk apply --out DIR, then kubectl apply -f DIR',
+    'applying manifests to a cluster is not built yet: run ptk apply --out DIR, then kubectl apply -f DIR; or run the plan on this machine with ptk apply --local',
   );
   assert.is(error.exitCode, 2);
 });
@@ -158,7 +158,7 @@ test('usage problems are listed together', async () => {
   const error = await inputErrorOf(apply(options({ out: undefined, workload: 'statefulset' })));
   assert.equal(error.problems.map((problem) => problem.message), [
     'invalid --workload "statefulset": use job or deployment',
-    'ptk apply writes manifests only so far, because applying them to a cluster is not built yet: run ptk apply --out DIR, then kubectl apply -f DIR',
+    'applying manifests to a cluster is not built yet: run ptk apply --out DIR, then kubectl apply -f DIR; or run the plan on this machine with ptk apply --local',
   ]);
 });
 
