@@ -89,6 +89,8 @@ export interface RunRecord {
   cpus: number[] | null;
   tasks: TaskRecord[];
   containers: ContainerRecord[];
+  /** Seconds from launching each pod to its first container starting. */
+  pod_starts_s: number[];
   /** Folder of the run: logs, data, results. */
   folder: string;
 }
@@ -118,6 +120,8 @@ interface PodLaunch {
   logFile: string;
   process?: ChildProcess;
   exited?: Promise<void>;
+  /** Unix seconds when the pod launcher was spawned. */
+  spawnedAt?: number;
 }
 
 /** Seconds a pod launcher gets to stop its containers after SIGTERM, before SIGKILL. */
@@ -184,6 +188,7 @@ export async function runLocal(input: LocalRunInput): Promise<RunRecord> {
     });
     const podSpec = { pod: launch.pod.name, cpus: input.cpus ?? null, status: launch.statusFile, grace_s: graceSeconds, containers };
     const log = openSync(launch.logFile, 'a');
+    launch.spawnedAt = Date.now() / 1000;
     const child = spawn(input.python, ['-m', 'ptk.pod'], {
       cwd: input.cwd,
       detached: true,
@@ -338,8 +343,11 @@ function buildRecord(options: {
   watcher.read({ elapsedSeconds: 0, tasks: new Map() });
 
   const containers: ContainerRecord[] = [];
+  const podStarts: number[] = [];
   for (const launch of launches) {
     const status = readStatus(launch.statusFile);
+    const firstStart = Math.min(...(status?.containers ?? []).map((entry) => entry.started_at));
+    if (launch.spawnedAt !== undefined && Number.isFinite(firstStart)) podStarts.push(Math.max(0, firstStart - launch.spawnedAt));
     for (const container of launch.pod.containers) {
       const entry = status?.containers.find((candidate) => candidate.name === container.name);
       containers.push({
@@ -398,6 +406,7 @@ function buildRecord(options: {
     cpus: input.cpus ?? null,
     tasks,
     containers,
+    pod_starts_s: podStarts.map((seconds) => Math.round(seconds * 1000) / 1000),
     folder,
   };
 }
