@@ -6,6 +6,7 @@ import { plan } from './plan.ts';
 import { apply } from './apply.ts';
 import { pricing } from './pricing.ts';
 import { run as runPipeline } from './run.ts';
+import { profile as profilePipeline } from './profile.ts';
 
 const version = '0.1.0';
 
@@ -69,6 +70,26 @@ function buildCli(run: (work: () => Promise<CommandResult>) => void) {
           image: String(options.image),
           local: Boolean(options.local),
           python: options.python === undefined ? undefined : String(options.python),
+          signal: interruption(),
+        }),
+      ),
+    );
+
+  cli
+    .command('profile <file>', 'Run each task alone on this machine and record its timings in the profile')
+    .option('--runs <count>', 'Runs per core count', { default: '1' })
+    .option('--cpus <counts>', 'Core counts to measure with, such as 1,2 (default: all cores)')
+    .option('--python <path>', 'Python interpreter (default: PTK_PYTHON, else python3)')
+    .option('--out <path>', 'Profile to write or merge into (default: ptk.profile.json beside the pipeline)')
+    .action((file: string, options: Record<string, unknown>) =>
+      run(() =>
+        profilePipeline({
+          file,
+          cwd: process.cwd(),
+          runs: String(options.runs),
+          cpus: options.cpus === undefined ? undefined : String(options.cpus),
+          python: options.python === undefined ? undefined : String(options.python),
+          out: options.out === undefined ? undefined : String(options.out),
           signal: interruption(),
         }),
       ),

@@ -1,12 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
-import { availableParallelism, cpus, totalmem } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { buildContainerSpec, containerCommand, containerEnvironment, defaultInputTimeoutSeconds } from './container-spec.ts';
 import { writeFileAtomic } from './write-file.ts';
 import { runtimeDirectory } from './runtime-files.ts';
 import type { Channel, PodSpec, Pipeline } from './types.ts';
+import { describeMachine, type MachineInfo } from './machine.ts';
 
 /** What to run on this machine: a pipeline and the pods and channels of one grouping. */
 export interface LocalRunInput {
@@ -93,24 +93,6 @@ export interface RunRecord {
   pod_starts_s: number[];
   /** Folder of the run: logs, data, results. */
   folder: string;
-}
-
-/** The machine a run happened on, as `ptk profile` records it. */
-export interface MachineInfo {
-  cores: number;
-  memory_bytes: number;
-  cpu_model: string;
-  gpu: boolean;
-}
-
-/** Describes this machine. A GPU counts when an NVIDIA device node exists. */
-export function describeMachine(): MachineInfo {
-  return {
-    cores: availableParallelism(),
-    memory_bytes: totalmem(),
-    cpu_model: cpus()[0]?.model.trim() ?? 'unknown',
-    gpu: existsSync('/dev/nvidia0'),
-  };
 }
 
 interface PodLaunch {

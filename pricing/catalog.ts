@@ -4,6 +4,8 @@ import path from 'node:path';
 import { InputError } from '../core/errors.ts';
 import { catalogFormatVersion, parseCatalogJson } from './catalog-json.ts';
 import { parseCatalogCsv } from './csv.ts';
+import { localCatalog, localCatalogName } from './local.ts';
+import { describeMachine } from '../core/machine.ts';
 import { defaultCatalogName, embeddedCatalogs } from './embedded.ts';
 import type { Catalog } from './types.ts';
 
@@ -51,13 +53,14 @@ export function stringifyCatalog(catalog: Catalog): string {
  */
 export async function loadCatalog(nameOrPath: string | undefined, cwd: string): Promise<Catalog> {
   const requested = nameOrPath ?? defaultCatalogName;
+  if (requested === localCatalogName) return localCatalog(describeMachine(), new Date().toISOString().slice(0, 10));
   const embedded = embeddedCatalogs.find((catalog) => catalog.name === requested);
   if (embedded) return structuredClone(embedded);
 
   const filePath = path.resolve(cwd, requested);
   const extension = path.extname(filePath).toLowerCase();
   const fileStat = await stat(filePath).catch(() => undefined);
-  const embeddedNames = embeddedCatalogs.map((catalog) => catalog.name).join(', ');
+  const embeddedNames = [...embeddedCatalogs.map((catalog) => catalog.name), localCatalogName].join(', ');
 
   if (!fileStat) {
     const looksLikePath = /[/\\]/.test(requested) || extension === '.json' || extension === '.csv';

@@ -127,7 +127,7 @@ test('errors in a file name the file as given', async () => {
 test('unknown catalog name', async () => {
   assert.is(
     await inputErrorMessage(() => loadCatalog('aws-us-east-1', '/tmp')),
-    'unknown catalog (aws-us-east-1) — it is neither an embedded catalog nor a file; use one of the embedded catalogs (gcp-us-west1) or the path of a .json or .csv file',
+    'unknown catalog (aws-us-east-1) — it is neither an embedded catalog nor a file; use one of the embedded catalogs (gcp-us-west1, local) or the path of a .json or .csv file',
   );
 });
 
@@ -136,11 +136,11 @@ test('missing catalog file', async () => {
   try {
     assert.is(
       await inputErrorMessage(() => loadCatalog('prices.csv', folder)),
-      `catalog file not found (prices.csv, resolved to ${path.join(folder, 'prices.csv')}) — a catalog is an embedded name or an existing .json or .csv file; check the path, or use an embedded catalog: gcp-us-west1`,
+      `catalog file not found (prices.csv, resolved to ${path.join(folder, 'prices.csv')}) — a catalog is an embedded name or an existing .json or .csv file; check the path, or use an embedded catalog: gcp-us-west1, local`,
     );
     assert.is(
       await inputErrorMessage(() => loadCatalog('catalogs/gcp', folder)),
-      `catalog file not found (catalogs/gcp, resolved to ${path.join(folder, 'catalogs/gcp')}) — a catalog is an embedded name or an existing .json or .csv file; check the path, or use an embedded catalog: gcp-us-west1`,
+      `catalog file not found (catalogs/gcp, resolved to ${path.join(folder, 'catalogs/gcp')}) — a catalog is an embedded name or an existing .json or .csv file; check the path, or use an embedded catalog: gcp-us-west1, local`,
     );
   } finally {
     rmSync(folder, { recursive: true });

@@ -73,7 +73,7 @@ test('pricing with an unknown catalog', async () => {
     assert.instance(error, InputError);
     assert.is(
       (error as InputError).message,
-      'unknown catalog (gcp-us-east1) — it is neither an embedded catalog nor a file; use one of the embedded catalogs (gcp-us-west1) or the path of a .json or .csv file',
+      'unknown catalog (gcp-us-east1) — it is neither an embedded catalog nor a file; use one of the embedded catalogs (gcp-us-west1, local) or the path of a .json or .csv file',
     );
   }
 });
