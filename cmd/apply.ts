@@ -8,6 +8,7 @@ import { writeFilesAtomically } from '../core/write-files.ts';
 import type { Plan } from '../optimizer/types.ts';
 import type { CommandResult } from './result.ts';
 import { choosePython, runAndReport } from './local-run.ts';
+import { readRuntimeFiles } from '../core/runtime-files.ts';
 
 /** Options of `ptk apply`. Paths are relative to `cwd`; the plan names its pipeline relative to the plan file's folder. */
 export interface ApplyOptions {
@@ -70,6 +71,7 @@ export async function apply(options: ApplyOptions): Promise<CommandResult> {
     namespace: options.namespace,
     image: options.image,
     files: [{ name: basename(pipeline.file), content: pipeline.source }],
+    runtimeFiles: readRuntimeFiles(),
   });
   const files = manifests.map((file) => ({ name: file.fileName, content: manifestsToYaml(file) }));
   await writeFilesAtomically(resolve(options.cwd, out), files, out);

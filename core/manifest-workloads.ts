@@ -41,6 +41,8 @@ export interface WorkloadContext extends MetadataContext {
   image: string;
   workload: WorkloadKind;
   configMapName: string;
+  /** Each ConfigMap key and the path it takes under the code folder. */
+  codeItems: { key: string; path: string }[];
   /** ConfigMap key of the pipeline's file, which the runtime imports. */
   moduleKey: string;
   sourceFile: string;
@@ -122,7 +124,7 @@ function renderPodTemplate(context: WorkloadContext, pod: PodSpec, workloadName:
   }
 
   const volumes: IVolume[] = [
-    { name: 'code', configMap: { name: context.configMapName, defaultMode: 0o444 } },
+    { name: 'code', configMap: { name: context.configMapName, defaultMode: 0o444, ...codeItemsOf(context) } },
     { name: 'tmp', emptyDir: {} },
     ...(context.storage.podVolumes.get(pod.name) ?? []),
   ];
@@ -230,4 +232,10 @@ function workloadAnnotations(context: WorkloadContext, pod: PodSpec): Record<str
 
 function podTaskNames(pod: PodSpec): string[] {
   return pod.containers.flatMap((container) => container.tasks);
+}
+
+/** Lists the ConfigMap's keys with their paths when some path differs from its key (the runtime's files). */
+function codeItemsOf(context: WorkloadContext): { items?: { key: string; path: string }[] } {
+  if (context.codeItems.every((item) => item.key === item.path)) return {};
+  return { items: context.codeItems.map((item) => ({ key: item.key, path: item.path })) };
 }

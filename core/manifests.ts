@@ -35,6 +35,11 @@ export interface RenderInput {
   image: string;
   /** The user's code files; one of them must be the pipeline's file. */
   files: CodeFile[];
+  /**
+   * The Python runtime's files, by path under the runtime folder (`ptk/run.py`). They ship in the
+   * ConfigMap beside the user's files, so the stock image needs nothing installed.
+   */
+  runtimeFiles?: { path: string; content: string }[];
 }
 
 /** Name of the file with the objects that workloads need first, chosen to sort before every pod's file. */
@@ -57,7 +62,8 @@ export const maxConfigMapBytes = 1024 * 1024;
  *   the ConfigMap limit. An invalid namespace, image or node type is a problem too.
  */
 export function renderManifests(input: RenderInput): ManifestFile[] {
-  const { pipeline, plan, workload, namespace, image, files } = input;
+  const { pipeline, plan, workload, namespace, image } = input;
+  const files = [...input.files, ...(input.runtimeFiles ?? []).map((file) => ({ name: runtimeKey(file.path), content: file.content, path: file.path }))];
   const problems: Problem[] = [];
 
   checkSettings(input, problems);
@@ -75,6 +81,7 @@ export function renderManifests(input: RenderInput): ManifestFile[] {
     image,
     workload,
     configMapName: joinName([prefix, 'code']),
+    codeItems: files.map((file) => ({ key: file.name, path: 'path' in file && typeof file.path === 'string' ? file.path : file.name })),
     moduleKey,
     sourceFile: pipeline.file,
     sourceSha256: plan.pipeline.sha256,
@@ -99,6 +106,14 @@ export function renderManifests(input: RenderInput): ManifestFile[] {
       objects: [toRecord(object)],
     })),
   ];
+}
+
+/**
+ * Names a runtime file's ConfigMap key: its path with '/' as '.' (`ptk/run.py` → `ptk.run.py`), because
+ * keys cannot contain '/'. The pod's volume maps the key back to the path.
+ */
+export function runtimeKey(path: string): string {
+  return path.replaceAll('/', '.');
 }
 
 /** Views a typed Kubernetes object as the plain record that `ManifestFile` holds. */

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseAllDocuments } from 'yaml';
+import { readRuntimeFiles } from '../../core/runtime-files.ts';
 import { apply, type ApplyOptions } from '../../cmd/apply.ts';
 import { InputError } from '../../core/errors.ts';
 import { loadPipeline } from '../../core/pipeline.ts';
@@ -111,11 +112,20 @@ test('written objects are valid', async () => {
   }
 });
 
-test('ships the pipeline source', async () => {
+test('ships the pipeline source and the runtime', async () => {
   await writePlan('one-pod');
   await apply(options());
-  const [configMap] = await readObjects(join(cwd, 'k8s'));
-  assert.equal(configMap!.data, { 'chain.py': await readFile(fixture, 'utf8') });
+  const objects = await readObjects(join(cwd, 'k8s'));
+  const configMap = objects[0]!;
+  const runtime = readRuntimeFiles();
+  const expected: Record<string, string> = { 'chain.py': await readFile(fixture, 'utf8') };
+  for (const file of runtime) expected[file.path.replaceAll('/', '.')] = file.content;
+  assert.equal(configMap.data, expected);
+  assert.ok(runtime.some((file) => file.path === 'ptk/__init__.py'));
+
+  const job = objects.find((object) => object.kind === 'Job')!;
+  const code = podTemplateOf(job)!.spec!.volumes!.find((volume) => volume.name === 'code')!;
+  assert.equal(code.configMap!.items, [{ key: 'chain.py', path: 'chain.py' }, ...runtime.map((file) => ({ key: file.path.replaceAll('/', '.'), path: file.path }))]);
 });
 
 test('job carries deadlines and GPUs', async () => {
