@@ -3,7 +3,7 @@
 // Run it with `npm run build`. Steps: esbuild bundle, assets copied next to the bundle, SEA blob, copy of the
 // running node binary, blob injected with postject.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -88,6 +88,21 @@ async function injectQuietly(file, blob) {
   }
 }
 
+/**
+ * Lists the Python runtime's files as single-executable assets (`runtime/ptk/run.py`, …) plus
+ * `runtime/index.json`, the list that core/runtime-files.ts reads to unpack them.
+ */
+function runtimeAssets() {
+  const runtimeRoot = path.join(root, 'runtime');
+  const files = readdirSync(path.join(runtimeRoot, 'ptk'))
+    .filter((name) => name.endsWith('.py'))
+    .sort()
+    .map((name) => `ptk/${name}`);
+  const indexPath = path.join(dist, 'runtime-index.json');
+  writeFileSync(indexPath, JSON.stringify(files));
+  return Object.fromEntries([['runtime/index.json', indexPath], ...files.map((file) => [`runtime/${file}`, path.join(runtimeRoot, file)])]);
+}
+
 /** Runs `dist/ptk --version` with the temp folder as working directory, to check that the executable starts. */
 function smokeTest() {
   const output = execFileSync(executablePath, ['--version'], { cwd: tmpdir(), encoding: 'utf8' });
@@ -112,6 +127,6 @@ const assets = await resolveAssets();
 for (const [name, file] of Object.entries(assets)) copyFileSync(file, path.join(dist, name));
 console.log(`built dist/ptk.cjs (${megabytes(bundlePath)}) and copied ${Object.keys(assets).join(', ')} next to it`);
 
-await buildExecutable(assets);
+await buildExecutable({ ...assets, ...runtimeAssets() });
 smokeTest();
 console.log(`built dist/ptk (${megabytes(executablePath)}), a single executable of node ${process.version}`);
