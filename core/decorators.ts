@@ -73,6 +73,8 @@ export function readDeclaration(fn: DecoratedFunction, problems: Problem[]): Fun
         continue;
       }
 
+      if (argument.value.kind === 'none') continue;
+
       if (['input', 'output', 'max_runtime'].includes(argument.name)) {
         const other = functionLevel.get(argument.name);
         if (other) {
@@ -89,8 +91,6 @@ export function readDeclaration(fn: DecoratedFunction, problems: Problem[]): Fun
     }
   }
 
-  checkRequestsAgainstLimits(declaration.taskResources, fn.name, '@task', problems);
-  checkRequestsAgainstLimits(declaration.containerResources, fn.name, '@container', problems);
   return declaration;
 }
 
@@ -141,7 +141,10 @@ function readArgument(declaration: FunctionDeclaration, decorator: Decorator, na
       return;
     case 'num_replicas': {
       if (value.kind !== 'int' || value.value < 1) {
-        problems.push({ location: value.location, message: `num_replicas must be a whole number of at least 1, but got ${value.text}; write num_replicas=2` });
+        problems.push({
+          location: value.location,
+          message: `num_replicas=${value.text} is not a whole number of at least 1; Kubernetes runs a whole number of pod replicas: write num_replicas=${suggestReplicas(value)}`,
+        });
         return;
       }
       const replicas = { value: value.value, location: value.location };
@@ -152,7 +155,10 @@ function readArgument(declaration: FunctionDeclaration, decorator: Decorator, na
     case 'max_runtime': {
       const seconds = value.kind === 'str' ? parseDuration(value.value) : value.kind === 'int' || value.kind === 'float' ? (value.value > 0 ? value.value : undefined) : undefined;
       if (seconds === undefined) {
-        problems.push({ location: value.location, message: `max_runtime must be a positive duration such as '90s', '20m' or '1h30m' (or a number of seconds), but got ${value.text}` });
+        problems.push({
+          location: value.location,
+          message: `max_runtime=${value.text} is not a positive duration; write a string of hours, minutes and seconds such as '90s', '20m' or '1h30m', or a number of seconds`,
+        });
         return;
       }
       declaration.maxRuntimeSeconds = seconds;
@@ -224,6 +230,15 @@ function readOutput(value: PyValue, problems: Problem[]): OutputSpec | undefined
   return { type, size, location: value.location };
 }
 
+function suggestReplicas(value: PyValue): number {
+  if (value.kind === 'int' || value.kind === 'float') return Math.max(1, Math.ceil(value.value));
+  if (value.kind === 'str' && /^\s*\d+\s*$/.test(value.value)) return Math.max(1, Number(value.value));
+  return 1;
+}
+
+/** Decimal suffixes that make a CPU quantity a thousand times larger or more, almost always a typo for `m`. */
+const largeCpuSuffix = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)$/;
+
 function readResource(name: ResourceArgument, value: PyValue, decorator: Decorator, problems: Problem[]): Quantity | undefined {
   if (name.startsWith('memory')) return readMemory(value, name, problems);
   if (name.startsWith('gpu')) return readGpu(value, name, problems);
@@ -237,16 +252,40 @@ function readResource(name: ResourceArgument, value: PyValue, decorator: Decorat
     });
     return undefined;
   }
+
+  const written = value.kind === 'str' ? value.value.trim() : '';
+  const suffix = largeCpuSuffix.exec(written)?.[1];
+  if (suffix) {
+    const number = written.slice(0, -suffix.length);
+    problems.push({
+      location: value.location,
+      message: `${name}=${value.text} is ${formatCount(quantity.value)} cores, because '${suffix}' multiplies by ${formatCount(quantity.value / Number(number))}; write millicores with a lowercase m ('${number}m') or cores as a number`,
+    });
+    return undefined;
+  }
   return quantity;
 }
 
+/** Memory and sizes without a unit below this many bytes are almost always meant in Mi or Gi. */
+const smallestUnitlessBytes = 2 ** 20;
+
 function readMemory(value: PyValue, name: string, problems: Problem[]): Quantity | undefined {
   const quantity = readQuantity(value);
-  if (quantity && quantity.value > 0 && (value.kind === 'str' || Number.isInteger(quantity.value))) return quantity;
+  const units = 'the units are Ki, Mi, Gi, Ti (powers of 1024) and k, M, G, T (powers of 1000)';
+  const isUnitless = value.kind !== 'str' || /^\s*[+-]?[\d.]+\s*$/.test(value.value);
+  if (quantity && quantity.value > 0 && Number.isInteger(quantity.value)) {
+    if (!isUnitless || quantity.value >= smallestUnitlessBytes) return quantity;
+    const number = value.kind === 'str' ? value.value.trim() : value.text;
+    problems.push({
+      location: value.location,
+      message: `${name}=${value.text} is ${value.text} bytes, because a quantity without a unit counts bytes; ${units}: write '${number}Mi' or '${number}Gi'`,
+    });
+    return undefined;
+  }
 
   const hint = value.kind === 'str' ? suggestQuantity(value.value) : undefined;
-  const fix = hint ? `write '${hint}'` : "write a string with a unit, such as '512Mi' or '20Gi' (Ki, Mi, Gi are powers of 1024; k, M, G powers of 1000)";
-  problems.push({ location: value.location, message: `${name}=${value.text} is not a valid Kubernetes memory quantity; ${fix}` });
+  const fix = hint ? `write '${hint}'` : "write a number with a unit, such as '512Mi' or '20Gi'";
+  problems.push({ location: value.location, message: `${name}=${value.text} is not a valid Kubernetes memory quantity; ${units}: ${fix}` });
   return undefined;
 }
 
@@ -261,6 +300,10 @@ function readGpu(value: PyValue, name: string, problems: Problem[]): Quantity | 
   return undefined;
 }
 
+function formatCount(value: number): string {
+  return value.toLocaleString('en-US', { maximumFractionDigits: 3 });
+}
+
 function readQuantity(value: PyValue): Quantity | undefined {
   if (value.kind === 'int' || value.kind === 'float') return { text: value.text, value: value.value, location: value.location };
   if (value.kind !== 'str') return undefined;
@@ -268,8 +311,11 @@ function readQuantity(value: PyValue): Quantity | undefined {
   return parsed === undefined ? undefined : { text: value.value, value: parsed, location: value.location };
 }
 
-/** Reports requests above limits, and GPU requests that differ from GPU limits, which Kubernetes rejects. */
-function checkRequestsAgainstLimits(resources: Resources, functionName: string, where: string, problems: Problem[]): void {
+/**
+ * Reports requests above limits, and GPU requests that differ from GPU limits, which Kubernetes rejects.
+ * `resources` are a task's merged requests and limits, from its @task and its @container.
+ */
+export function checkRequestsAgainstLimits(resources: Resources, functionName: string, problems: Problem[]): void {
   const pairs: [keyof Resources, keyof Resources, string][] = [
     ['cpuRequest', 'cpuLimit', 'cpu'],
     ['memoryRequest', 'memoryLimit', 'memory'],
@@ -280,7 +326,7 @@ function checkRequestsAgainstLimits(resources: Resources, functionName: string, 
     if (request && limit && request.value > limit.value) {
       problems.push({
         location: request.location,
-        message: `${label}_requests ${request.text} is above ${label}_limits ${limit.text} in ${where} of ${functionName}; Kubernetes rejects a request above its limit: raise the limit or lower the request`,
+        message: `${label}_requests ${request.text} is above ${label}_limits ${limit.text} for ${functionName}; Kubernetes rejects a request above its limit: raise the limit or lower the request`,
       });
     }
   }
@@ -290,7 +336,7 @@ function checkRequestsAgainstLimits(resources: Resources, functionName: string, 
   if (gpuRequest && gpuLimit && gpuRequest.value !== gpuLimit.value) {
     problems.push({
       location: gpuRequest.location,
-      message: `gpu_requests ${gpuRequest.text} differs from gpu_limits ${gpuLimit.text} in ${where} of ${functionName}; Kubernetes does not overcommit GPUs (extended resources), so the request must equal the limit: set both to ${gpuRequest.value}`,
+      message: `gpu_requests ${gpuRequest.text} differs from gpu_limits ${gpuLimit.text} for ${functionName}; Kubernetes does not overcommit GPUs (extended resources), so the request must equal the limit: set both to ${gpuRequest.value}`,
     });
   }
 }

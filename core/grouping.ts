@@ -67,7 +67,19 @@ export function buildAnnotatedGrouping(pipeline: Pipeline, declarations: Functio
   return grouping;
 }
 
+/**
+ * Returns a pod's replica count and reports counts that differ. `num_replicas` on a function's @pod sets
+ * the count of the whole pod, so the pod's functions that set no count of their own take it.
+ */
 function podReplicas(podName: string, tasks: Task[], declarationOf: Map<string, FunctionDeclaration>, problems: Problem[]): number {
+  const podLevel = tasks.map((task) => declarationOf.get(task.name)?.podReplicas).find((replicas) => replicas !== undefined);
+  if (podLevel) {
+    for (const task of tasks) {
+      const declaration = declarationOf.get(task.name);
+      if (!declaration?.podReplicas && !declaration?.replicas) task.replicas = podLevel.value;
+    }
+  }
+
   const counts = new Set(tasks.map((task) => task.replicas));
   if (counts.size <= 1) return tasks[0]?.replicas ?? 1;
 

@@ -1,7 +1,7 @@
 import { InputError, sortProblems, type Problem, type SourceLocation } from './errors.ts';
 import type { CallSite, ParsedModule } from './parse.ts';
 import type { Edge, Pipeline, Resources, Task } from './types.ts';
-import { readDeclaration, type FunctionDeclaration } from './decorators.ts';
+import { checkRequestsAgainstLimits, readDeclaration, type FunctionDeclaration } from './decorators.ts';
 import { closestName, isDnsLabel, maxLabelLength, toDnsLabel } from './names.ts';
 import { buildAnnotatedGrouping } from './grouping.ts';
 
@@ -29,7 +29,8 @@ export function buildPipeline(module: ParsedModule): Pipeline {
   const byFunction = new Map(declarations.map((declaration, index) => [declaration.function.name, tasks[index]!]));
   const edges = inferEdges(declarations, tasks, byFunction, module.driverCalls, problems);
   checkImportTimeCalls(module.importTimeCalls, byFunction, problems);
-  const ordered = orderTasks(tasks, edges, problems);
+  const inputLocations = new Map(declarations.flatMap((declaration, index) => (declaration.inputs ? [[tasks[index]!.name, declaration.inputs.location] as const] : [])));
+  const ordered = orderTasks(tasks, edges, inputLocations, problems);
 
   const pipeline: Pipeline = { file: module.file, source: module.source, tasks: ordered, edges, annotated: { kind: 'annotated', pods: [] } };
   if (problems.length === 0) pipeline.annotated = buildAnnotatedGrouping(pipeline, declarations, problems);
@@ -50,6 +51,7 @@ function makeTask(declaration: FunctionDeclaration, problems: Problem[]): Task {
     }
     resources[field] = quantity;
   }
+  checkRequestsAgainstLimits(resources, fn.name, problems);
 
   const replicas = declaration.podReplicas?.value ?? declaration.replicas?.value ?? 1;
   if (declaration.podReplicas && declaration.replicas && declaration.podReplicas.value !== declaration.replicas.value) {
@@ -104,7 +106,7 @@ function checkNames(declarations: FunctionDeclaration[], tasks: Task[], problems
       return;
     }
     byName.set(task.name, declaration);
-    checkLabel(task.name, task.kubeName, 'task', location, problems);
+    checkLabel(task.name, task.kubeName, 'task', location, problems, toDnsLabel(declaration.function.name));
 
     const collision = byLabel.get(task.kubeName);
     if (collision && task.kubeName !== '') {
@@ -120,16 +122,17 @@ function checkNames(declarations: FunctionDeclaration[], tasks: Task[], problems
   });
 }
 
-function checkLabel(name: string, label: string, what: string, location: SourceLocation, problems: Problem[]): void {
+function checkLabel(name: string, label: string, what: string, location: SourceLocation, problems: Problem[], example?: string): void {
   if (label === '') {
+    const suggestion = example && isDnsLabel(example) ? example : `${what}-1`;
     problems.push({
       location,
-      message: `${what} name '${name}' has no letters or digits that Kubernetes allows (a-z, 0-9, '-'); choose a name such as '${what}-1'`,
+      message: `${what} name '${name}' has no letters or digits that Kubernetes allows (a-z, 0-9, '-'); choose a name such as '${suggestion}'`,
     });
   } else if (label.length > maxLabelLength) {
     problems.push({
       location,
-      message: `${what} name '${name}' is ${label.length} characters as a Kubernetes name '${label.slice(0, 20)}...'; names are at most ${maxLabelLength}: shorten it`,
+      message: `${what} name '${name}' becomes the Kubernetes name '${label.slice(0, 20)}...' of ${label.length} characters; Kubernetes names (DNS-1123 labels) are at most ${maxLabelLength} characters: shorten it`,
     });
   } else if (!isDnsLabel(label)) {
     problems.push({ location, message: `${what} name '${name}' does not become a valid DNS-1123 label ('${label}'); use lowercase letters, digits and '-'` });
@@ -150,18 +153,20 @@ function inferEdges(
   const edges: Edge[] = [];
   const byTaskName = new Map(tasks.map((task) => [task.name, task]));
   const declarationOf = new Map(declarations.map((declaration, index) => [tasks[index]!, declaration]));
-  const driver = readDriver(driverCalls, byFunction, problems);
+  const driver = readDriver(driverCalls, byFunction, declarationOf, problems);
 
   declarations.forEach((declaration, index) => {
     const task = tasks[index]!;
     const fn = declaration.function;
     const bound = new Set<string>();
+    let hasUnknownInput = false;
 
     if (declaration.inputs) {
       for (const producerName of declaration.inputs.names) {
         const producer = byTaskName.get(producerName) ?? byFunction.get(producerName);
         if (!producer) {
-          const suggestion = closestName(producerName, [...byTaskName.keys()]);
+          hasUnknownInput = true;
+          const suggestion = closestName(producerName, [...byTaskName.keys(), ...byFunction.keys()]);
           problems.push({
             location: declaration.inputs.location,
             message: `input '${producerName}' of ${fn.name} is not a task${suggestion ? `; did you mean '${suggestion}'?` : `; tasks are: ${[...byTaskName.keys()].join(', ')}`}`,
@@ -193,14 +198,21 @@ function inferEdges(
 
     for (const parameter of fn.parameters) {
       if (bound.has(parameter.name) || parameter.hasDefault || parameter.kind === 'varargs' || parameter.kind === 'varkw') continue;
-      problems.push({
-        location: parameter.location,
-        message: `parameter ${parameter.name} of ${fn.name} receives no value from another task; name its producer with input={'<task>'} on ${fn.name}, pass a task's result to it in main(), or give it a default`,
-      });
+      if (hasUnknownInput || driver.reported.has(`${task.name}\0${parameter.name}`) || driver.reported.has(`${task.name}\0*`)) continue;
+      problems.push({ location: parameter.location, message: describeUnboundParameter(parameter.name, fn.name, task, declarations) });
     }
     task.inputs = edges.filter((edge) => edge.to === task.name).map((edge) => edge.from);
   });
   return edges;
+}
+
+/** Describes a parameter that receives no value, and suggests the task that returns a value of its name. */
+function describeUnboundParameter(parameter: string, functionName: string, task: Task, declarations: FunctionDeclaration[]): string {
+  const producer = declarations.find((declaration) => declaration.taskName !== task.name && declaration.function.returnNames.includes(parameter));
+  const fix = producer
+    ? `${producer.function.name} returns ${parameter}: add input={'${producer.taskName}'} to ${functionName}, or pass ${producer.function.name}'s result to it in main()`
+    : `name its producer with input={'<task>'} on ${functionName}, pass a task's result to it in main(), or give it a default`;
+  return `parameter ${parameter} of ${functionName} receives no value from another task; ${fix}`;
 }
 
 /** Matches a producer to a consumer parameter: by the name it returns, by its task or function name, or as the only one left. */
@@ -216,11 +228,14 @@ function matchParameter(parameters: string[], bound: Set<string>, producer: Task
 
 interface Driver {
   edgesInto: Map<string, Edge[]>;
+  /** `task\0parameter` keys of parameters whose value the driver code passes wrongly, already reported; `task\0*` for a call with wrong arguments. */
+  reported: Set<string>;
 }
 
 /** Follows the driver code: `b = prepare(a)` after `a = download()` makes the edge download → prepare. */
-function readDriver(calls: CallSite[], byFunction: Map<string, Task>, problems: Problem[]): Driver {
+function readDriver(calls: CallSite[], byFunction: Map<string, Task>, declarationOf: Map<Task, FunctionDeclaration>, problems: Problem[]): Driver {
   const edgesInto = new Map<string, Edge[]>();
+  const reported = new Set<string>();
   const producerOf = new Map<string, Task>();
   const nonTaskOf = new Map<string, CallSite>();
   const calledAt = new Map<string, CallSite>();
@@ -237,25 +252,7 @@ function readDriver(calls: CallSite[], byFunction: Map<string, Task>, problems: 
         continue;
       }
       calledAt.set(task.name, call);
-
-      const edges: Edge[] = [];
-      call.arguments.forEach((argument, position) => {
-        const parameter = argument.keyword ?? task.parameters[position];
-        if (!parameter) return;
-        const producer = argument.call ? byFunction.get(argument.call.callee) : argument.variable ? producerOf.get(argument.variable) : undefined;
-        if (producer) {
-          edges.push({ from: producer.name, to: task.name, parameter });
-          return;
-        }
-        const source = argument.call ?? (argument.variable ? nonTaskOf.get(argument.variable) : undefined);
-        if (source) {
-          problems.push({
-            location: argument.location,
-            message: `${call.callee} receives ${parameter} from ${source.callee}(), which is not a task; values pass between containers only as task outputs: decorate ${source.callee} with @task, or compute the value inside ${call.callee}`,
-          });
-        }
-      });
-      edgesInto.set(task.name, edges);
+      edgesInto.set(task.name, readTaskCall(call, task, declarationOf.get(task)!, producerOf, nonTaskOf, byFunction, reported, problems));
     }
 
     for (const variable of call.assignedTo) {
@@ -268,7 +265,61 @@ function readDriver(calls: CallSite[], byFunction: Map<string, Task>, problems: 
       }
     }
   }
-  return { edgesInto };
+  return { edgesInto, reported };
+}
+
+/** Reads the arguments of one call of a task in the driver code and returns the edges they make. */
+function readTaskCall(
+  call: CallSite,
+  task: Task,
+  declaration: FunctionDeclaration,
+  producerOf: Map<string, Task>,
+  nonTaskOf: Map<string, CallSite>,
+  byFunction: Map<string, Task>,
+  reported: Set<string>,
+  problems: Problem[],
+): Edge[] {
+  const parameters = declaration.function.parameters;
+  const positional = parameters.filter((parameter) => parameter.kind === 'positional');
+  const takesVarargs = parameters.some((parameter) => parameter.kind === 'varargs');
+  const takesKeywords = parameters.some((parameter) => parameter.kind === 'varkw');
+  const edges: Edge[] = [];
+
+  call.arguments.forEach((argument, position) => {
+    const parameter = argument.keyword ?? positional[position]?.name;
+    if (argument.keyword && !takesKeywords && !parameters.some((candidate) => candidate.name === argument.keyword && candidate.kind !== 'varargs')) {
+      reported.add(`${task.name}\0*`);
+      problems.push({ location: argument.location, message: `${call.callee} has no parameter ${argument.keyword}; its parameters are: ${parameters.map((p) => p.name).join(', ') || 'none'}` });
+      return;
+    }
+    if (!parameter) {
+      if (!takesVarargs) {
+        reported.add(`${task.name}\0*`);
+        problems.push({
+          location: argument.location,
+          message: `${call.callee} takes ${positional.length} positional argument${positional.length === 1 ? '' : 's'}, but this call passes ${call.arguments.filter((other) => !other.keyword).length}; remove the extra argument or add a parameter to ${call.callee}`,
+        });
+      }
+      return;
+    }
+
+    if (argument.text.startsWith('*')) return;
+    let producer: Task | undefined;
+    if (argument.call) producer = byFunction.get(argument.call.callee);
+    else if (argument.variable) producer = producerOf.get(argument.variable);
+    if (producer) {
+      edges.push({ from: producer.name, to: task.name, parameter });
+      return;
+    }
+
+    reported.add(`${task.name}\0${parameter}`);
+    const source = argument.call ?? (argument.variable ? nonTaskOf.get(argument.variable) : undefined);
+    const message = source
+      ? `${call.callee} receives ${parameter} from ${source.callee}(), which is not a task; values pass between containers only as task outputs: decorate ${source.callee} with @task, or compute the value inside ${call.callee}`
+      : `${call.callee} receives ${parameter}=${argument.text}, which is not the result of a task; values pass between containers only as task outputs: make it the default value of ${parameter}, or compute it inside ${call.callee}`;
+    problems.push({ location: argument.location, message });
+  });
+  return edges;
 }
 
 /** Reports module-level calls of tasks or of main(), which would run the pipeline whenever the module is imported. */
@@ -283,7 +334,7 @@ function checkImportTimeCalls(calls: CallSite[], byFunction: Map<string, Task>, 
 }
 
 /** Orders tasks so that producers come before consumers, keeping source order otherwise. Reports cycles. */
-function orderTasks(tasks: Task[], edges: Edge[], problems: Problem[]): Task[] {
+function orderTasks(tasks: Task[], edges: Edge[], inputLocations: Map<string, SourceLocation>, problems: Problem[]): Task[] {
   const byName = new Map(tasks.map((task) => [task.name, task]));
   const state = new Map<string, 'visiting' | 'done'>();
   const ordered: Task[] = [];
@@ -299,7 +350,7 @@ function orderTasks(tasks: Task[], edges: Edge[], problems: Problem[]): Task[] {
       if (!reported.has(key)) {
         reported.add(key);
         problems.push({
-          location: task.location,
+          location: inputLocations.get(task.name) ?? task.location,
           message: `tasks form a cycle: ${cycle.map((member) => member.name).join(' → ')}; a pipeline must be acyclic: remove one of these inputs`,
         });
       }

@@ -1,6 +1,7 @@
 import { parser } from '@lezer/python';
 import type { SyntaxNode } from '@lezer/common';
 import type { Problem, SourceLocation } from './errors.ts';
+import { parseQuantity, suggestQuantity } from './quantity.ts';
 
 /**
  * Reads a Python module without running it and returns what ptk needs from it: the functions that
@@ -61,6 +62,8 @@ export interface DecoratedFunction {
 /** An argument of a call in the driver code: a variable, a nested call, or something else. */
 export interface CallArgument {
   keyword?: string;
+  /** The source text of the value passed. */
+  text: string;
   variable?: string;
   call?: CallSite;
   location: SourceLocation;
@@ -91,45 +94,66 @@ const decoratorKinds = new Set<string>(['task', 'container', 'pod']);
 /** Parses Python source. Problems (syntax errors, non-literal arguments, missing imports) are returned, not thrown. */
 export function parseModule(source: string, file: string): ParsedModule {
   const reader = new SourceReader(source, file);
-  const tree = parser.parse(source);
   const result: ParsedModule = { file, source, functions: [], driverCalls: [], importTimeCalls: [], problems: [] };
 
+  const scan = scanSource(reader);
+  if (scan.problem) {
+    result.problems = [scan.problem];
+    return result;
+  }
+  const tree = parser.parse(scan.lezerSource);
   const syntaxProblems = findSyntaxErrors(tree.topNode, reader);
   if (syntaxProblems.length > 0) {
     result.problems = syntaxProblems;
     return result;
   }
 
-  const scope = new ModuleScope();
+  const scope = new ModuleScope(reader);
   let mainFunction: SyntaxNode | undefined;
   for (const statement of children(tree.topNode)) {
     switch (statement.name) {
       case 'ImportStatement':
-        scope.readImport(statement, reader);
+        scope.readImport(statement);
         break;
       case 'AssignStatement':
-        scope.readAssignment(statement, reader);
+        scope.readAssignment(statement);
+        result.importTimeCalls.push(...collectCalls(statement, reader));
+        break;
+      case 'UpdateStatement':
+        scope.readUpdate(statement);
         result.importTimeCalls.push(...collectCalls(statement, reader));
         break;
       case 'DecoratedStatement': {
         const definition = readDecorated(statement, scope, reader, result.problems);
         if (definition?.function) result.functions.push(definition.function);
         if (definition?.plainName === 'main') mainFunction = definition.body;
+        const inner = statement.getChild('FunctionDefinition') ?? statement.getChild('ClassDefinition');
+        if (inner) scope.readDefinition(inner);
         break;
       }
       case 'FunctionDefinition':
         reportNestedDecorators(statement, scope, reader, result.problems);
         if (functionName(statement, reader) === 'main') mainFunction = statement;
+        scope.readDefinition(statement);
         break;
       case 'ClassDefinition':
         reportNestedDecorators(statement, scope, reader, result.problems);
+        scope.readDefinition(statement);
         break;
       case 'IfStatement':
         if (isMainGuard(statement, reader)) {
           result.driverCalls.push(...collectCalls(bodyOf(statement), reader));
         } else {
+          scope.readCompound(statement);
           result.importTimeCalls.push(...collectCalls(statement, reader));
         }
+        break;
+      case 'TryStatement':
+      case 'ForStatement':
+      case 'WhileStatement':
+      case 'WithStatement':
+        scope.readCompound(statement);
+        result.importTimeCalls.push(...collectCalls(statement, reader));
         break;
       default:
         result.importTimeCalls.push(...collectCalls(statement, reader));
@@ -172,18 +196,26 @@ class SourceReader {
   }
 }
 
+/** The binding of a module-level name where a decorator reads it: a literal, or the reason it is not one. */
+type Binding = { value: PyValue; reason?: undefined } | { value?: undefined; reason: string };
+
 /** What module-level names mean at a point of the module: ptk imports and literal constants. */
 class ModuleScope {
   /** Local names bound to a ptk decorator: `task`, or `t` after `from ptk import task as t`. */
   readonly decoratorAliases = new Map<string, DecoratorKind>();
   /** Local names bound to the ptk module itself: `ptk`, or `p` after `import ptk as p`. */
   readonly moduleAliases = new Set<string>();
-  /** Names imported from other modules, so `@task` from another library is not mistaken for ptk's. */
-  readonly foreignNames = new Set<string>();
-  /** Module-level names and the literal they are bound to, or null when bound to something else. */
-  readonly constants = new Map<string, PyValue | null>();
+  /** Names imported from other modules, with the module, so `@task` from another library is not mistaken for ptk's. */
+  readonly foreignNames = new Map<string, string>();
+  /** Module-level names defined with `def` or `class`. */
+  readonly definitions = new Set<string>();
+  /** Module-level names and what they are bound to at this point of the module. */
+  readonly constants = new Map<string, Binding>();
 
-  readImport(statement: SyntaxNode, reader: SourceReader): void {
+  constructor(private readonly reader: SourceReader) {}
+
+  readImport(statement: SyntaxNode): void {
+    const reader = this.reader;
     const parts = children(statement);
     const isFrom = parts[0]?.name === 'from';
     if (isFrom) {
@@ -193,10 +225,11 @@ class ModuleScope {
         .map((part) => reader.text(part))
         .join('');
       for (const [name, alias] of importedNames(parts.slice(importIndex + 1), reader)) {
+        this.constants.delete(alias);
         if (moduleName === 'ptk' && decoratorKinds.has(name)) this.decoratorAliases.set(alias, name as DecoratorKind);
         else if (moduleName === 'ptk' && name === '*') for (const kind of decoratorKinds) this.decoratorAliases.set(kind, kind as DecoratorKind);
         else {
-          this.foreignNames.add(alias);
+          this.foreignNames.set(alias, moduleName);
           this.decoratorAliases.delete(alias);
         }
       }
@@ -204,46 +237,119 @@ class ModuleScope {
     }
 
     for (const [name, alias] of importedNames(parts.slice(1), reader)) {
-      if (name === 'ptk') this.moduleAliases.add(alias);
-      else this.foreignNames.add(alias.split('.')[0]!);
+      const bound = alias === name ? name.split('.')[0]! : alias;
+      this.constants.delete(bound);
+      if (name === 'ptk' || (alias === name && name.startsWith('ptk.'))) this.moduleAliases.add(bound);
+      else this.foreignNames.set(bound, name);
     }
   }
 
-  readAssignment(statement: SyntaxNode, reader: SourceReader): void {
+  /** Binds the targets of `NAME = value`, `NAME: type = value` and `A = B = value`. */
+  readAssignment(statement: SyntaxNode): void {
+    const reader = this.reader;
     const parts = children(statement);
-    const operator = parts.findIndex((part) => part.name === 'AssignOp');
-    if (operator < 0) return;
-
-    const targets = parts.slice(0, operator).filter((part) => part.name === 'VariableName');
+    const operators = parts.flatMap((part, index) => (part.name === 'AssignOp' ? [index] : []));
     const valueNode = parts[parts.length - 1];
-    const isSingleTarget = operator === 1 && targets.length === 1 && parts.length === 3;
-    for (const target of targets) {
-      const name = reader.text(target);
-      if (!isSingleTarget || !valueNode) {
-        this.constants.set(name, null);
+    if (operators.length === 0 || !valueNode) return;
+
+    const line = reader.location(statement.from).line;
+    const evaluated = evaluate(valueNode, this, reader, []);
+    let start = 0;
+    for (const operator of operators) {
+      const target = parts.slice(start, operator).filter((part) => part.name !== 'TypeDef');
+      start = operator + 1;
+      const [only] = target;
+      if (target.length === 1 && only?.name === 'VariableName') {
+        const name = reader.text(only);
+        this.decoratorAliases.delete(name);
+        this.constants.set(name, evaluated ? { value: evaluated } : { reason: `it is bound to ${abbreviate(reader.text(valueNode))} at line ${line}` });
         continue;
       }
-      const evaluated = evaluate(valueNode, this, reader, []);
-      this.constants.set(name, evaluated ?? null);
+      for (const node of target) this.markChanged(node, `it is assigned by unpacking at line ${line}`, `it is changed at line ${line}`);
     }
   }
 
-  resolveDecorator(node: SyntaxNode, reader: SourceReader): { kind?: DecoratorKind; spelling: string; unimported?: string } {
+  /** Marks the names that `NAME += value` changes as no longer literals. */
+  readUpdate(statement: SyntaxNode): void {
+    const target = statement.firstChild;
+    const operator = statement.getChild('UpdateOp');
+    const line = this.reader.location(statement.from).line;
+    if (target) this.markChanged(target, `it is changed with ${operator ? this.reader.text(operator) : 'an update'} at line ${line}`, `it is changed at line ${line}`);
+  }
+
+  /**
+   * Reads a module-level compound statement (if, try, for, while, with): imports in it count, as in
+   * `try: from ptk import task`, and names assigned in it are no longer literals, because their value
+   * depends on how the statement runs. An assignment in it keeps a ptk decorator import, so that the
+   * fallback `except ImportError: task = ...` does not hide the import above it.
+   */
+  readCompound(statement: SyntaxNode): void {
+    const keyword = /^\w+/.exec(this.reader.text(statement))?.[0] ?? 'compound';
+    const reason = `it is assigned inside the ${keyword} statement at line ${this.reader.location(statement.from).line}`;
+    const visit = (node: SyntaxNode) => {
+      for (const child of children(node)) {
+        if (['FunctionDefinition', 'ClassDefinition', 'DecoratedStatement', 'LambdaExpression'].includes(child.name)) continue;
+        if (child.name === 'ImportStatement') this.readImport(child);
+        else if (child.name === 'AssignStatement' || child.name === 'UpdateStatement') {
+          const parts = children(child);
+          const operators = parts.flatMap((part, index) => (part.name === 'AssignOp' || part.name === 'UpdateOp' ? [index] : []));
+          const last = operators[operators.length - 1] ?? 0;
+          for (const target of parts.slice(0, last)) {
+            if (!this.decoratorAliases.has(this.reader.text(target))) this.markChanged(target, reason, reason);
+          }
+        } else visit(child);
+      }
+    };
+    visit(statement);
+    if (statement.name === 'ForStatement') {
+      const parts = children(statement);
+      const inIndex = parts.findIndex((part) => part.name === 'in');
+      for (const target of parts.slice(1, Math.max(inIndex, 1))) this.markChanged(target, reason, reason);
+    }
+  }
+
+  readDefinition(statement: SyntaxNode): void {
+    const name = statement.getChild('VariableName');
+    if (!name) return;
+    const text = this.reader.text(name);
+    this.definitions.add(text);
+    this.decoratorAliases.delete(text);
+    this.constants.set(text, { reason: `it is a ${statement.name === 'ClassDefinition' ? 'class' : 'function'} defined at line ${this.reader.location(statement.from).line}` });
+  }
+
+  /** Records that the names a target binds, or the constant it changes (`SIZES['a'] = ...`), are no longer literals. */
+  private markChanged(target: SyntaxNode, boundReason: string, changedReason: string): void {
+    if (target.name === 'VariableName') {
+      const name = this.reader.text(target);
+      this.decoratorAliases.delete(name);
+      this.constants.set(name, { reason: boundReason });
+      return;
+    }
+    if (target.name === 'MemberExpression' || target.name === 'SubscriptExpression') {
+      const base = target.firstChild;
+      if (base?.name === 'VariableName' && this.constants.has(this.reader.text(base))) this.constants.set(this.reader.text(base), { reason: changedReason });
+      return;
+    }
+    for (const child of children(target)) this.markChanged(child, boundReason, changedReason);
+  }
+
+  resolveDecorator(node: SyntaxNode): { kind?: DecoratorKind; spelling: string; missingImport?: string } {
+    const reader = this.reader;
     const parts = children(node).filter((part) => part.name !== 'At' && part.name !== 'ArgList');
     const spelling = `@${parts.map((part) => reader.text(part)).join('')}`;
     const names = parts.filter((part) => part.name === 'VariableName').map((part) => reader.text(part));
+    const isUnbound = (name: string) => !this.foreignNames.has(name) && !this.constants.has(name) && !this.definitions.has(name);
 
     if (names.length === 1) {
       const name = names[0]!;
       const kind = this.decoratorAliases.get(name);
       if (kind) return { kind, spelling };
-      if (decoratorKinds.has(name) && !this.foreignNames.has(name) && !this.constants.has(name)) {
-        return { spelling, unimported: name };
-      }
+      if (decoratorKinds.has(name) && isUnbound(name)) return { spelling, missingImport: `from ptk import ${name}` };
       return { spelling };
     }
-    if (names.length === 2 && this.moduleAliases.has(names[0]!) && decoratorKinds.has(names[1]!)) {
-      return { kind: names[1] as DecoratorKind, spelling };
+    if (names.length === 2 && decoratorKinds.has(names[1]!)) {
+      if (this.moduleAliases.has(names[0]!)) return { kind: names[1] as DecoratorKind, spelling };
+      if (names[0] === 'ptk' && isUnbound('ptk')) return { spelling, missingImport: 'import ptk' };
     }
     return { spelling };
   }
@@ -289,11 +395,14 @@ function readDecorated(statement: SyntaxNode, scope: ModuleScope, reader: Source
 
   const decorators: Decorator[] = [];
   for (const node of decoratorNodes) {
-    const resolved = scope.resolveDecorator(node, reader);
-    if (resolved.unimported) {
+    const resolved = scope.resolveDecorator(node);
+    if (resolved.missingImport) {
       problems.push({
         location: reader.location(node.from),
-        message: `${resolved.spelling} is not imported from ptk: Python will raise NameError when the module loads; add "from ptk import ${resolved.unimported}" at the top of the file`,
+        message:
+          resolved.missingImport === 'import ptk'
+            ? `${resolved.spelling} uses the module ptk, which is not imported: Python will raise NameError when the module loads; add "import ptk" at the top of the file`
+            : `${resolved.spelling} is not imported from ptk: Python will raise NameError when the module loads; add "${resolved.missingImport}" at the top of the file`,
       });
       continue;
     }
@@ -349,23 +458,45 @@ function readDecoratorArguments(
   const argumentList = node.getChild('ArgList');
   if (!argumentList) return decorator;
 
+  const seen = new Map<string, SourceLocation>();
   for (const argument of splitArguments(argumentList)) {
     const [first, second, third] = argument;
+    const start = argument[0]!;
+    const text = reader.source.slice(start.from, argument[argument.length - 1]!.to);
     if (first && second?.name === 'AssignOp' && third && first.name === 'VariableName') {
       const name = reader.text(first);
-      const value = evaluate(third, scope, reader, problems);
-      if (value) decorator.arguments.push({ name, value, location: reader.location(first.from) });
+      const location = reader.location(first.from);
+      const earlier = seen.get(name);
+      if (earlier) {
+        problems.push({ location, message: `${spelling} repeats ${name}= (first at column ${earlier.column}); Python rejects a repeated keyword argument: keep one of them` });
+        continue;
+      }
+      seen.set(name, location);
+      const value = evaluate(third, scope, reader, problems, name);
+      if (value) decorator.arguments.push({ name, value, location });
       continue;
     }
-    const start = argument[0];
-    if (!start) continue;
-    const text = reader.source.slice(start.from, argument[argument.length - 1]!.to);
+
+    if (first?.name === '*' || first?.name === '**') {
+      problems.push({
+        location: reader.location(start.from),
+        message: `${spelling} unpacks ${text}, which ptk cannot read without running the file; write each argument as a keyword, such as name='${functionNameOf(node, reader)}'`,
+      });
+      continue;
+    }
+    const example = start.name === 'String' && argument.length === 1 ? `name=${text}` : `name='${functionNameOf(node, reader)}'`;
     problems.push({
       location: reader.location(start.from),
-      message: `${spelling} takes keyword arguments only, but got the positional argument ${text}; write it as a keyword, such as name=${text}`,
+      message: `${spelling} takes keyword arguments only, but got the positional argument ${abbreviate(text)}; write it as keyword=value, such as ${example}`,
     });
   }
   return decorator;
+}
+
+/** Returns the name of the function or class that a decorator node decorates. */
+function functionNameOf(decorator: SyntaxNode, reader: SourceReader): string {
+  const definition = decorator.parent?.getChild('FunctionDefinition') ?? decorator.parent?.getChild('ClassDefinition');
+  return definition ? functionName(definition, reader) : 'task';
 }
 
 /** Splits the children of an argument list into one node list per argument, without the brackets and commas. */
@@ -380,10 +511,11 @@ function splitArguments(list: SyntaxNode): SyntaxNode[][] {
 }
 
 /** Evaluates a literal expression. Reports a problem and returns undefined for anything else. */
-function evaluate(node: SyntaxNode, scope: ModuleScope, reader: SourceReader, problems: Problem[]): PyValue | undefined {
+function evaluate(node: SyntaxNode, scope: ModuleScope, reader: SourceReader, problems: Problem[], argumentName?: string): PyValue | undefined {
   const text = reader.text(node);
   const location = reader.location(node.from);
   const base = { text, location };
+  const argument = argumentName ? `${argumentName}=` : 'the decorator argument';
 
   switch (node.name) {
     case 'String':
@@ -417,7 +549,7 @@ function evaluate(node: SyntaxNode, scope: ModuleScope, reader: SourceReader, pr
       const items: PyValue[] = [];
       for (const part of children(node)) {
         if (['[', ']', '{', '}', '(', ')', ','].includes(part.name)) continue;
-        const item = evaluate(part, scope, reader, problems);
+        const item = evaluate(part, scope, reader, problems, argumentName);
         if (!item) return undefined;
         items.push(item);
       }
@@ -426,7 +558,7 @@ function evaluate(node: SyntaxNode, scope: ModuleScope, reader: SourceReader, pr
     }
     case 'ParenthesizedExpression': {
       const inner = children(node).find((part) => part.name !== '(' && part.name !== ')');
-      return inner ? evaluate(inner, scope, reader, problems) : undefined;
+      return inner ? evaluate(inner, scope, reader, problems, argumentName) : undefined;
     }
     case 'DictionaryExpression': {
       const entries: { key: PyValue; value: PyValue }[] = [];
@@ -434,31 +566,29 @@ function evaluate(node: SyntaxNode, scope: ModuleScope, reader: SourceReader, pr
       for (let index = 0; index + 2 < parts.length + 1; index += 3) {
         const [keyNode, colon, valueNode] = parts.slice(index, index + 3);
         if (!keyNode || colon?.name !== ':' || !valueNode) break;
-        const key = evaluate(keyNode, scope, reader, problems);
-        const value = evaluate(valueNode, scope, reader, problems);
+        const key = evaluate(keyNode, scope, reader, problems, argumentName);
+        const value = evaluate(valueNode, scope, reader, problems, argumentName);
         if (!key || !value) return undefined;
         entries.push({ key, value });
       }
       return { ...base, kind: 'dict', entries };
     }
     case 'VariableName': {
-      const bound = scope.constants.get(text);
-      if (bound) return { ...bound, location, text };
-      const reason =
-        bound === null
-          ? `${text} is not bound to a literal at this point of the module`
-          : `${text} is not defined at module level before this decorator`;
-      problems.push({
-        location,
-        message: `decorator arguments must be literals or module-level constants bound to literals, but ${reason}; write the value itself, or assign it with ${text} = <literal> above the function`,
-      });
+      const binding = scope.constants.get(text);
+      if (binding?.value) return { ...binding.value, location, text };
+      const module = scope.foreignNames.get(text);
+      const reason = binding?.reason ?? (module !== undefined ? `it is imported from ${module}, and ptk reads only this file` : undefined);
+      const message = reason
+        ? `${argument} uses ${text}, which is not a literal because ${reason}; ptk reads decorator arguments without running the file: write the value itself, or bind ${text} to a literal once, above the function`
+        : `${argument} uses ${text}, which is not defined above this decorator; decorator arguments must be literals or module-level constants bound to literals: assign ${text} = <literal> above the function, or write the value itself`;
+      problems.push({ location, message });
       return undefined;
     }
   }
 
   problems.push({
     location,
-    message: `decorator arguments must be literals (strings, numbers, booleans, None, lists, sets, tuples, dicts) or module-level constants, but got the expression ${abbreviate(text)}; ptk reads the file without running it, so compute nothing here: write the value itself`,
+    message: `${argument} uses the expression ${abbreviate(text)}, which is not a literal; ptk reads decorator arguments without running the file, so they must be literals (strings, numbers, booleans, None, lists, sets, tuples, dicts) or module-level constants: write the value itself`,
   });
   return undefined;
 }
@@ -556,7 +686,7 @@ function reportNestedDecorators(node: SyntaxNode, scope: ModuleScope, reader: So
     for (const child of children(parent)) {
       if (child.name === 'DecoratedStatement') {
         for (const decorator of child.getChildren('Decorator')) {
-          const resolved = scope.resolveDecorator(decorator, reader);
+          const resolved = scope.resolveDecorator(decorator);
           if (!resolved.kind) continue;
           const inner = child.getChild('FunctionDefinition') ?? child.getChild('ClassDefinition');
           const name = inner ? functionName(inner, reader) : 'this definition';
@@ -640,7 +770,10 @@ function readCall(node: SyntaxNode, reader: SourceReader, calls: CallSite[]): Ca
   for (const argument of splitArguments(argumentList)) {
     const keywordForm = argument[1]?.name === 'AssignOp' && argument[0]?.name === 'VariableName';
     const valueNode = keywordForm ? argument[2] : argument.length === 1 ? argument[0] : undefined;
-    const entry: CallArgument = { location: reader.location(argument[0]!.from) };
+    const entry: CallArgument = {
+      location: reader.location(argument[0]!.from),
+      text: valueNode ? abbreviate(reader.text(valueNode)) : abbreviate(reader.source.slice(argument[0]!.from, argument[argument.length - 1]!.to)),
+    };
     if (keywordForm) entry.keyword = reader.text(argument[0]!);
     if (valueNode?.name === 'VariableName') entry.variable = reader.text(valueNode);
     else if (valueNode?.name === 'CallExpression') {
@@ -661,71 +794,378 @@ function readCall(node: SyntaxNode, reader: SourceReader, calls: CallSite[]): Ca
   return { callee: reader.text(callee), location: reader.location(node.from), arguments: callArguments, assignedTo: [] };
 }
 
-/** Finds lezer's error nodes and turns the first ones into messages that say how to fix the line. */
+/** Describes the first of lezer's error nodes, and Python 2 print statements, with the fix for each line. */
 function findSyntaxErrors(top: SyntaxNode, reader: SourceReader): Problem[] {
   const problems: Problem[] = [];
   const seenLines = new Set<number>();
   const cursor = top.cursor();
   do {
-    if (!cursor.type.isError) continue;
+    const isPrint = cursor.name === 'PrintStatement';
+    if (!cursor.type.isError && !isPrint) continue;
     const node = cursor.node;
     const location = reader.location(node.from);
     if (seenLines.has(location.line)) continue;
     seenLines.add(location.line);
-    problems.push(describeSyntaxError(node, reader));
+    problems.push(isPrint ? describePrintStatement(node, reader) : describeSyntaxError(node, reader));
   } while (cursor.next() && problems.length < 5);
   return problems;
 }
 
-function describeSyntaxError(node: SyntaxNode, reader: SourceReader): Problem {
-  const location = reader.location(node.from);
-  const parent = node.parent;
-  const previous = node.prevSibling;
-  const text = reader.text(node);
+const bracketPairs: Record<string, string> = { '(': ')', '[': ']', '{': '}' };
+const closingBrackets: Record<string, string> = { ')': '(', ']': '[', '}': '{' };
+const compoundKeywords = new Set(['def', 'async', 'class', 'if', 'elif', 'else', 'for', 'while', 'with', 'try', 'except', 'finally', 'match', 'case']);
 
-  if (parent?.name === 'DictionaryExpression' && text === '=' && previous?.name === 'String') {
-    const entryEnd = findEntryEnd(node);
-    const entry = reader.source.slice(previous.from, entryEnd).trim();
+interface SourceScan {
+  /** The first string that is never closed, bracket that does not match, or line indented wrongly. */
+  problem?: Problem;
+  /**
+   * The source with the same length and offsets, rewritten where @lezer/python 1.1 rejects valid Python.
+   * The rewrites are form feeds, floats with a trailing dot (`24.`), a bare `yield`, `print` used as a
+   * name, and the brackets of `with (open(a) as b, open(c) as d):` and `with f() as (b, c):`.
+   * NOTE: lezer still rejects a few rare forms, such as `case Point():` and `with a as self.b:`.
+   */
+  lezerSource: string;
+}
+
+/**
+ * Scans the source the way Python's tokenizer does. It runs before lezer because lezer recovers from
+ * unclosed strings and brackets quietly or blames a later line. The scan stops at the first problem, as
+ * Python does, because everything after an unclosed bracket or string reads differently.
+ */
+function scanSource(reader: SourceReader): SourceScan {
+  const scanner = new SourceScanner(reader);
+  const problem = scanner.scan();
+  return problem ? { problem, lezerSource: reader.source } : { lezerSource: scanner.lezerSource.join('') };
+}
+
+interface OpenBracket {
+  char: string;
+  offset: number;
+  /** The bracket follows `with` or `as`, as in `with (open(a) as b):`, which lezer does not accept. */
+  afterWith: boolean;
+}
+
+class SourceScanner {
+  readonly lezerSource: string[];
+  private readonly source: string;
+  private readonly openers: OpenBracket[] = [];
+  /** Indentation widths of the enclosing blocks, innermost last. Tabs advance to the next multiple of 8, as in Python. */
+  private readonly indents = [0];
+  /** The line and first word of the last logical line, when that line ends with ":" and so opens a block. */
+  private header: { line: number; keyword: string } | undefined;
+  /** The first word, text and end of the last logical line, to report a compound statement's missing ":". */
+  private previousLine: { keyword: string; text: string; end: number } | undefined;
+  private logicalStart = -1;
+  private lastSignificant = -1;
+  /** Start and end offsets of the comments seen so far. */
+  private readonly comments: [number, number][] = [];
+
+  constructor(private readonly reader: SourceReader) {
+    this.source = reader.source;
+    this.lezerSource = reader.source.split('');
+  }
+
+  scan(): Problem | undefined {
+    const source = this.source;
+    let index = 0;
+    let atLineStart = true;
+    let continued = false;
+
+    while (index < source.length) {
+      if (atLineStart) {
+        const startsLogicalLine = this.openers.length === 0 && !continued;
+        atLineStart = false;
+        continued = false;
+        const { width, end } = this.measureIndentation(index);
+        const next = source[end];
+        const isBlankLine = next === undefined || next === '\n' || next === '\r' || next === '#';
+        if (startsLogicalLine && !isBlankLine) {
+          const problem = this.checkIndentation(width, end);
+          if (problem) return problem;
+          this.logicalStart = end;
+        }
+        index = end;
+        continue;
+      }
+
+      const char = source[index]!;
+      if (char === '#') {
+        this.comments.push([index, this.lineEnd(index)]);
+        index = this.lineEnd(index);
+      } else if (char === '\n') {
+        if (this.openers.length === 0) this.endLogicalLine();
+        atLineStart = true;
+        index++;
+      } else if (char === '\\' && /^\\\r?\n/.test(source.slice(index, index + 3))) {
+        continued = true;
+        atLineStart = true;
+        index = this.lineEnd(index) + 1;
+      } else if (char === '"' || char === "'") {
+        const end = this.findStringEnd(index);
+        if (end === undefined) return this.describeUnclosedString(index);
+        this.lastSignificant = end - 1;
+        index = end;
+      } else if (/[\p{L}_]/u.test(char)) {
+        index = this.readWord(index);
+      } else if (/\d/.test(char)) {
+        index = this.readNumber(index);
+      } else {
+        const problem = this.readPunctuation(index);
+        if (problem) return problem;
+        index++;
+      }
+    }
+
+    if (this.openers.length > 0) return this.describeUnclosedBrackets();
+    this.endLogicalLine();
+    if (this.header) return this.describeMissingBody(source.length, this.header);
+    return undefined;
+  }
+
+  private fail(offset: number, message: string): Problem {
+    return { location: this.reader.location(offset), message: `invalid syntax: ${message}` };
+  }
+
+  private lineEnd(offset: number): number {
+    const end = this.source.indexOf('\n', offset);
+    return end === -1 ? this.source.length : end;
+  }
+
+  private measureIndentation(start: number): { width: number; end: number } {
+    let width = 0;
+    let end = start;
+    for (; end < this.source.length; end++) {
+      const char = this.source[end]!;
+      if (char === ' ') width++;
+      else if (char === '\t') width = (Math.floor(width / 8) + 1) * 8;
+      else if (char === '\f') {
+        width = 0;
+        this.lezerSource[end] = ' ';
+      } else break;
+    }
+    return { width, end };
+  }
+
+  private endLogicalLine(): void {
+    if (this.logicalStart < 0 || this.lastSignificant < this.logicalStart) return;
+    const keyword = /^\w+/.exec(this.source.slice(this.logicalStart, this.logicalStart + 20))?.[0] ?? '';
+    const opensBlock = this.source[this.lastSignificant] === ':';
+    this.header = opensBlock ? { line: this.reader.location(this.logicalStart).line, keyword: keyword || ':' } : undefined;
+    this.previousLine = { keyword, text: this.source.slice(this.logicalStart, this.lastSignificant + 1), end: this.lastSignificant + 1 };
+    this.logicalStart = -1;
+  }
+
+  private checkIndentation(width: number, offset: number): Problem | undefined {
+    const current = this.indents[this.indents.length - 1]!;
+    if (this.header) {
+      const opened = this.header;
+      this.header = undefined;
+      if (width <= current) return this.describeMissingBody(offset, opened);
+      this.indents.push(width);
+      return undefined;
+    }
+
+    const previous = this.previousLine;
+    if (width > current && previous && compoundKeywords.has(previous.keyword)) {
+      return this.fail(previous.end, `expected ":" at the end of the "${previous.keyword}" line; write ${abbreviate(previous.text)}:`);
+    }
+    if (width > current) return this.fail(offset, 'unexpected indent: the line above does not end with ":", so this line must start in the same column as it');
+    while (this.indents.length > 1 && this.indents[this.indents.length - 1]! > width) this.indents.pop();
+    if (this.indents[this.indents.length - 1] !== width) {
+      return this.fail(offset, 'this line is indented to a column that no enclosing block uses; indent it like the block it belongs to');
+    }
+    return undefined;
+  }
+
+  private describeMissingBody(offset: number, header: { line: number; keyword: string }): Problem {
+    return this.fail(offset, `the block opened by "${header.keyword}" on line ${header.line} has no body; indent its lines under it, or write pass`);
+  }
+
+  private findStringEnd(start: number): number | undefined {
+    const source = this.source;
+    const quote = source[start]!;
+    const triple = source.startsWith(quote.repeat(3), start);
+    let cursor = start + (triple ? 3 : 1);
+    while (cursor < source.length) {
+      const char = source[cursor]!;
+      if (char === '\\') cursor += 2;
+      else if (triple && source.startsWith(quote.repeat(3), cursor)) return cursor + 3;
+      else if (!triple && char === quote) return cursor + 1;
+      else if (!triple && char === '\n') return undefined;
+      else cursor++;
+    }
+    return undefined;
+  }
+
+  private describeUnclosedString(start: number): Problem {
+    const quote = this.source[start]!;
+    if (this.source.startsWith(quote.repeat(3), start)) {
+      return this.fail(start, `this triple-quoted string is never closed; end it with ${quote.repeat(3)}`);
+    }
+    const rest = this.source.slice(start, this.lineEnd(start)).trimEnd();
+    return this.fail(start, `the string ${abbreviate(rest)} is not closed on its line; add the closing ${quote}, or use ${quote.repeat(3)} for a string of several lines`);
+  }
+
+  /**
+   * Skips a name. In the copy for lezer, a bare `yield` becomes the name `Yield`, because lezer rejects
+   * it, and `print` before an operator (`print = log`) becomes `Print`, because lezer reads it as a
+   * Python 2 print statement. `print` before a name, number or string stays a print statement.
+   */
+  private readWord(start: number): number {
+    const word = /^[\p{L}\p{N}_]+/u.exec(this.source.slice(start, start + 200))![0];
+    const after = this.source.slice(start + word.length, start + word.length + 100);
+    if (word === 'yield' && /^[ \t]*(?:[\r\n)\]};#,]|$)/.test(after)) this.lezerSource[start] = 'Y';
+    if (word === 'print' && /^[ \t]*[^\s(.#\p{L}\p{N}_'"]/u.test(after)) this.lezerSource[start] = 'P';
+    this.lastSignificant = start + word.length - 1;
+    return start + word.length;
+  }
+
+  /** Skips the digits of a number. A float with a trailing dot (`24.`), which lezer rejects, ends in `0` in the copy for lezer. */
+  private readNumber(start: number): number {
+    const number = /^\d[\d_]*(\.)?(?![\d\p{L}_.])/u.exec(this.source.slice(start, start + 200));
+    if (!number) {
+      this.lastSignificant = start;
+      return start + 1;
+    }
+    if (number[1]) this.lezerSource[start + number[0].length - 1] = '0';
+    this.lastSignificant = start + number[0].length - 1;
+    return start + number[0].length;
+  }
+
+  private readPunctuation(index: number): Problem | undefined {
+    const char = this.source[index]!;
+    if (char === '\f') this.lezerSource[index] = ' ';
+    if (!' \t\f\r'.includes(char)) this.lastSignificant = index;
+
+    if (char in bracketPairs) {
+      const afterWith = char === '(' && /\b(?:with|as)\s*$/.test(this.source.slice(Math.max(0, index - 20), index));
+      this.openers.push({ char, offset: index, afterWith });
+      return undefined;
+    }
+    if (!(char in closingBrackets)) return undefined;
+
+    const opener = this.openers.pop();
+    if (!opener) return this.fail(index, `unmatched "${char}"; remove it, or add the "${closingBrackets[char]}" it should close`);
+    if (bracketPairs[opener.char] !== char) {
+      const where = this.reader.location(opener.offset);
+      return this.fail(index, `this "${char}" does not close the "${opener.char}" at line ${where.line} column ${where.column}; add "${bracketPairs[opener.char]}" before it`);
+    }
+    if (opener.afterWith && /^\s*:/.test(this.source.slice(index + 1, index + 100))) this.unwrapBrackets(opener.offset, index);
+    return undefined;
+  }
+
+  /** Turns a bracket pair into spaces in the copy for lezer, with the line breaks and comments between them. */
+  private unwrapBrackets(open: number, close: number): void {
+    for (let offset = open; offset <= close; offset++) {
+      const char = this.source[offset]!;
+      if (offset === open || offset === close || char === '\n' || char === '\r') this.lezerSource[offset] = ' ';
+    }
+    for (const [start, end] of this.comments) {
+      if (start > open && end < close) for (let offset = start; offset < end; offset++) this.lezerSource[offset] = ' ';
+    }
+  }
+
+  private describeUnclosedBrackets(): Problem {
+    const innermost = this.openers[this.openers.length - 1]!;
+    const closer = bracketPairs[innermost.char]!;
+    const before = this.source.slice(0, innermost.offset).trimEnd();
+    const isCall = innermost.char === '(' && /[\w)\]]$/.test(before);
+    const places: Record<string, string> = { '[': 'at the end of the list', '{': 'at the end of the dict', '(': 'where the expression ends' };
+    const place = isCall ? 'at the end of the argument list' : places[innermost.char]!;
+    const outer = this.openers
+      .slice(0, -1)
+      .reverse()
+      .map((opener) => {
+        const where = this.reader.location(opener.offset);
+        return `"${bracketPairs[opener.char]}" for the "${opener.char}" at line ${where.line} column ${where.column}`;
+      });
+    const more = outer.length > 0 ? `, then ${outer.join(', then ')}` : '';
+    return this.fail(innermost.offset, `this "${innermost.char}" is never closed; add "${closer}" ${place}${more}`);
+  }
+}
+
+function describePrintStatement(node: SyntaxNode, reader: SourceReader): Problem {
+  const lineEnd = reader.source.indexOf('\n', node.from);
+  const statement = reader.source.slice(node.from, lineEnd === -1 ? reader.source.length : lineEnd);
+  const argument = statement.replace(/^print\s*/, '').replace(/\s+#.*$/, '').trim();
+  return {
+    location: reader.location(node.from),
+    message: `invalid syntax: print is a function in Python 3; write print(${abbreviate(argument)})`,
+  };
+}
+
+function describeSyntaxError(node: SyntaxNode, reader: SourceReader): Problem {
+  const source = reader.source;
+  const location = reader.location(node.from);
+  const previous = node.prevSibling;
+
+  const afterError = source.slice(node.from).trimStart();
+  const beforeKey = previous ? source.slice(0, previous.from).trimEnd() : '';
+  if (previous?.name === 'String' && /^=(?!=)/.test(afterError) && /[{,]$/.test(beforeKey)) {
+    const equals = source.indexOf('=', node.from);
+    const entryEnd = findEntryEnd(source, equals + 1);
     const key = reader.text(previous);
-    const rawValue = reader.source.slice(node.to, entryEnd).trim();
+    const entry = source.slice(previous.from, entryEnd).trim();
+    const rawValue = source.slice(equals + 1, entryEnd).trim();
     const suggestion = suggestDictValue(rawValue);
+    const unit = suggestion !== rawValue && /^\d/.test(rawValue) ? ', and a size is a quoted Kubernetes quantity' : '';
     return {
       location: reader.location(previous.from),
-      message: `invalid syntax in the dict entry ${entry}: a dict entry is written key: value, with a colon; write ${key}: ${suggestion}`,
+      message: `invalid syntax in the dict entry ${entry}: a dict entry is written key: value, with a colon${unit}; write ${key}: ${suggestion}`,
     };
   }
 
-  const opener = parent && (parent.name === 'ArgList' || parent.name === 'ParamList') ? parent.firstChild : undefined;
-  if (opener?.name === '(' && !parent?.getChild(')')) {
+  const lineStart = source.lastIndexOf('\n', node.from - 1) + 1;
+  const lineEnd = source.indexOf('\n', node.from) === -1 ? source.length : source.indexOf('\n', node.from);
+  const header = source.slice(lineStart, node.from).trim();
+  const keyword = /^\w+/.exec(header)?.[0];
+  if (keyword && compoundKeywords.has(keyword) && !header.includes(':') && bracketsBalance(header)) {
+    const atLineEnd = source.slice(node.from, lineEnd).trim() === '';
     return {
-      location: reader.location(opener.from),
-      message: 'invalid syntax: this "(" is never closed; add ")" at the end of the argument list',
+      location,
+      message: `invalid syntax: expected ":" at the end of the "${keyword}" line; write ${abbreviate(header)}:${atLineEnd ? '' : ' and start the body on the next line'}`,
     };
   }
 
-  const line = reader.source.slice(node.from).split('\n')[0] ?? '';
-  const near = text.trim() || line.trim();
-  const message =
-    near === ''
-      ? 'invalid syntax: the statement ends early; complete it, or check the brackets and quotes of the lines above'
-      : `invalid syntax near ${JSON.stringify(abbreviate(near))}; fix the statement (python3 -m py_compile FILE reports the same line)`;
-  return { location, message };
+  const text = reader.text(node).trim();
+  const rest = source.slice(node.from, lineEnd).trim();
+  const near = text || rest;
+  const check = `python3 -m py_compile ${reader.file} prints Python's own message`;
+  if (near === '') return { location, message: `invalid syntax: the statement ends before it is complete; finish it (${check})` };
+  return { location, message: `invalid syntax at ${JSON.stringify(abbreviate(near))}; correct this statement (${check})` };
 }
 
-function findEntryEnd(node: SyntaxNode): number {
-  let end = node.to;
-  for (let sibling = node.nextSibling; sibling; sibling = sibling.nextSibling) {
-    if (sibling.name === ',' || sibling.name === '}') break;
-    end = sibling.to;
+function bracketsBalance(text: string): boolean {
+  let depth = 0;
+  for (const char of text) {
+    if (char in bracketPairs) depth++;
+    else if (char in closingBrackets) depth--;
   }
-  return end;
+  return depth === 0;
 }
 
+/** Returns the offset where a dict entry's value ends: at the next "," or closing bracket outside nested brackets, or at the line end. */
+function findEntryEnd(source: string, start: number): number {
+  let depth = 0;
+  for (let index = start; index < source.length; index++) {
+    const char = source[index]!;
+    if (char === '\n') return index;
+    if (char in bracketPairs) depth++;
+    else if (char in closingBrackets) {
+      if (depth === 0) return index;
+      depth--;
+    } else if (char === ',' && depth === 0) return index;
+  }
+  return source.length;
+}
+
+/** Suggests the value of a dict entry written with "=": a size such as 20Gb becomes the quantity '20Gi'. */
 function suggestDictValue(rawValue: string): string {
-  const match = /^(\d+(?:\.\d+)?)\s*([KMGTPE])i?[bB]?$/i.exec(rawValue);
-  if (match) return `'${match[1]}${match[2]!.toUpperCase()}i'`;
-  if (/^['"]/.test(rawValue)) return rawValue;
-  return `'${rawValue}'`;
+  if (/^\d+(?:\.\d+)?[a-zA-Z]+$/.test(rawValue)) {
+    const quantity = parseQuantity(rawValue) !== undefined ? rawValue : suggestQuantity(rawValue);
+    return `'${quantity ?? rawValue}'`;
+  }
+  return rawValue;
 }
 
 function abbreviate(text: string): string {
