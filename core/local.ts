@@ -227,6 +227,8 @@ export async function runLocal(input: LocalRunInput): Promise<RunRecord> {
 
   watcher.read(state);
   const finishedAt = Date.now() / 1000;
+  state.elapsedSeconds = finishedAt - startedAt;
+  input.progress?.update(state);
   const record = buildRecord({ input, runId, folder, startedAt, finishedAt, launches, events, interrupted });
   await writeFileAtomic(join(folder, 'run.json'), `${JSON.stringify(record, null, 2)}\n`);
   input.progress?.finished(record);
