@@ -1,0 +1,294 @@
+"""Data folders: how a task's value is stored for tasks in other containers, and read back.
+
+A folder holds ``data.pkl`` (the value pickled with protocol 5), ``buffer-<n>.bin`` (large buffers kept
+out of band, so that a numpy array is written from its own memory and read into the memory that the
+loaded array uses, with no second copy), and then ``COMPLETE`` (file sizes and CRC-32s) or ``FAILED``.
+runtime/PROTOCOL.md defines the format.
+
+Every file is written under a temporary name and renamed into place, and ``COMPLETE`` is renamed last,
+so a reader that sees ``COMPLETE`` sees every file whole, even when the producer was killed while
+writing. Nothing is fsync'ed, as ``cp`` does not fsync either: rename makes a killed writer safe for
+readers, but a crash of the machine itself can lose files that ``COMPLETE`` lists. Readers catch that
+through the size and CRC-32 checks.
+"""
+
+import os
+import time
+
+import _pickle
+
+from . import _crc, _jsonio
+
+DATA_FILE = "data.pkl"
+COMPLETE = "COMPLETE"
+FAILED = "FAILED"
+TEMPORARY_PREFIX = ".tmp-"
+
+# Buffers from this size up are stored in their own file. Smaller ones stay in data.pkl, so that a list
+# of many small arrays does not become as many files.
+OUT_OF_BAND_MIN_BYTES = 1 << 20
+
+
+class StoreError(Exception):
+    """Writing a data folder failed (disk full, permission denied): ``args[0]`` names the file."""
+
+
+class UnpicklableValue(Exception):
+    """The value cannot be pickled: ``args[0]`` is the pickling error."""
+
+
+class CorruptFolder(Exception):
+    """A folder's files disagree with its COMPLETE marker: ``args[0]`` names the file and the mismatch."""
+
+
+class LoadError(Exception):
+    """Unpickling a verified data.pkl failed: ``args[0]`` is the unpickling error."""
+
+
+def replica_folder(path, replicas, index):
+    """Return the folder of one replica's value: ``path`` itself when the pod has a single replica."""
+    return path if replicas == 1 else os.path.join(path, f"replica-{index}")
+
+
+def clear(folder):
+    """Remove the ptk files of an earlier attempt from a folder, so no reader takes them for this run's.
+
+    Other files in the folder are kept.
+    """
+    try:
+        names = os.listdir(folder)
+    except FileNotFoundError:
+        return
+    for name in names:
+        if name in (COMPLETE, FAILED, DATA_FILE) or name.startswith(TEMPORARY_PREFIX) or _is_buffer_name(name):
+            try:
+                os.unlink(os.path.join(folder, name))
+            except FileNotFoundError:
+                pass
+
+
+def store(value, folder, run_id, producer):
+    """Store a value in a folder and mark it COMPLETE. Return the number of bytes written.
+
+    Raises UnpicklableValue when the value cannot be pickled and StoreError when a file cannot be
+    written. Either way no COMPLETE is written and the temporary files are removed.
+    """
+    os.makedirs(folder, exist_ok=True)
+    temporary = []
+    try:
+        files, buffers = _write_pickle(value, folder, temporary)
+        for index, buffer in enumerate(buffers):
+            files.append(_write_file(folder, f"buffer-{index}.bin", buffer.raw(), temporary))
+        total = sum(entry["size"] for entry in files)
+        marker = {"run_id": run_id, "producer": producer, "files": files, "bytes": total, "finished_at": time.time()}
+        _write_file(folder, COMPLETE, _jsonio.dumps(marker).encode(), temporary)
+        return total
+    finally:
+        for path in temporary:
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
+
+
+def write_failed(folder, run_id, producer, error, traceback_text):
+    """Mark a folder FAILED with a one-line error and a traceback (possibly empty)."""
+    os.makedirs(folder, exist_ok=True)
+    marker = {"run_id": run_id, "producer": producer, "error": error, "traceback": traceback_text}
+    temporary = []
+    try:
+        _write_file(folder, FAILED, _jsonio.dumps(marker).encode(), temporary)
+    finally:
+        for path in temporary:
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
+
+
+def read_marker(folder, run_id):
+    """Return ``(state, marker)`` for a folder: state is "complete", "failed" or None (not yet written).
+
+    A COMPLETE or FAILED of another run is a leftover and counts as not written; then marker is that
+    leftover's run_id, else None. Raises CorruptFolder when a marker is not a JSON object.
+    """
+    leftover = None
+    for state, name in (("complete", COMPLETE), ("failed", FAILED)):
+        marker = _read_marker_file(os.path.join(folder, name))
+        if marker is None:
+            continue
+        if marker.get("run_id") == run_id:
+            return state, marker
+        leftover = leftover or marker.get("run_id")
+    return None, leftover
+
+
+def load(folder, complete):
+    """Read and verify the files that a COMPLETE marker lists, then unpickle the value.
+
+    Returns the value and the number of bytes read. Raises CorruptFolder when a file is missing or its size or CRC-32 differs from the marker, and
+    LoadError when unpickling fails.
+    """
+    listing = _check_listing(folder, complete)
+    data = _read_verified(os.path.join(folder, DATA_FILE), *listing[DATA_FILE])
+    buffers = []
+    for index in range(len(listing) - 1):
+        name = f"buffer-{index}.bin"
+        buffers.append(_read_verified(os.path.join(folder, name), *listing[name]))
+    try:
+        value = _pickle.loads(data, buffers=buffers)
+    except Exception as error:
+        raise LoadError(error) from error
+    return value, sum(size for size, _ in listing.values())
+
+
+class _Pickler(_pickle.Pickler):
+    # A memoryview cannot be pickled on its own; this sends it out of band like a numpy array's buffer.
+    # (bytes and bytearray never reach reducer_override: the C pickler writes them itself, in band.)
+
+    def reducer_override(self, obj):
+        if type(obj) is memoryview:
+            return _reduce_memoryview(obj)
+        return NotImplemented
+
+
+def _reduce_memoryview(view):
+    if view.c_contiguous:
+        data = view
+    else:
+        data = view.tobytes() if view.readonly else bytearray(view.tobytes())
+    try:
+        memoryview(data).cast("B").cast(view.format, view.shape)
+    except (TypeError, ValueError):
+        raise _pickle.PicklingError(
+            f"a memoryview of format {view.format!r} and shape {view.shape} cannot be rebuilt"
+        ) from None
+    return _rebuild_memoryview, (_pickle.PickleBuffer(data), view.format, view.shape)
+
+
+def _rebuild_memoryview(buffer, format, shape):
+    view = memoryview(buffer)
+    if format == "B" and len(shape) == 1:
+        return view
+    return view.cast("B").cast(format, shape)
+
+
+def _write_pickle(value, folder, temporary):
+    # Pickles straight into the temporary file: a large bytes object goes from its own memory to the
+    # file, with no copy in between.
+    buffers = []
+
+    def keep_out_of_band(buffer):
+        # pickle calls this for each PickleBuffer; returning a false value keeps it out of band.
+        try:
+            size = buffer.raw().nbytes
+        except BufferError:
+            return True  # not contiguous: pickle stores it in band (or reports why it cannot)
+        if size < OUT_OF_BAND_MIN_BYTES:
+            return True
+        buffers.append(buffer)
+        return False
+
+    path = os.path.join(folder, f"{TEMPORARY_PREFIX}{DATA_FILE}-{os.getpid()}")
+    fd = _create(path, temporary)
+    writer = _crc.ChecksumWriter(fd)
+    try:
+        _Pickler(writer, protocol=5, buffer_callback=keep_out_of_band).dump(value)
+    except Exception as error:
+        if error is writer.error:
+            raise StoreError(f"cannot write {path}: {error.strerror or error}") from error
+        raise UnpicklableValue(error) from error
+    finally:
+        os.close(fd)
+    _rename(path, os.path.join(folder, DATA_FILE))
+    return [{"name": DATA_FILE, "size": writer.size, "crc32": writer.crc}], buffers
+
+
+def _write_file(folder, name, data, temporary):
+    path = os.path.join(folder, f"{TEMPORARY_PREFIX}{name}-{os.getpid()}")
+    fd = _create(path, temporary)
+    try:
+        crc = _crc.write_all(fd, data)
+    except OSError as error:
+        raise StoreError(f"cannot write {path}: {error.strerror or error}") from error
+    finally:
+        os.close(fd)
+    _rename(path, os.path.join(folder, name))
+    return {"name": name, "size": memoryview(data).nbytes, "crc32": crc}
+
+
+def _create(path, temporary):
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+    except OSError as error:
+        raise StoreError(f"cannot create {path}: {error.strerror}") from error
+    temporary.append(path)
+    return fd
+
+
+def _rename(source, target):
+    try:
+        os.rename(source, target)
+    except OSError as error:
+        raise StoreError(f"cannot rename {source} to {target}: {error.strerror}") from error
+
+
+def _is_buffer_name(name):
+    return name.startswith("buffer-") and name.endswith(".bin") and name[7:-4].isdigit()
+
+
+def _read_marker_file(path):
+    try:
+        with open(path, "rb") as file:
+            text = file.read()
+    except FileNotFoundError:
+        return None
+    try:
+        marker = _jsonio.loads(text.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as error:
+        raise CorruptFolder(f"{path} is not valid JSON ({error})") from None
+    if not isinstance(marker, dict):
+        raise CorruptFolder(f"{path} is not a JSON object")
+    return marker
+
+
+def _check_listing(folder, complete):
+    # Returns {name: (size, crc32)} for data.pkl and buffer-0.bin … buffer-<n-1>.bin.
+    path = os.path.join(folder, COMPLETE)
+    files = complete.get("files")
+    listing = {}
+    if isinstance(files, list):
+        for entry in files:
+            if not isinstance(entry, dict):
+                break
+            name, size, crc = entry.get("name"), entry.get("size"), entry.get("crc32")
+            if not (isinstance(name, str) and type(size) is int and size >= 0 and type(crc) is int):
+                break
+            listing[name] = (size, crc)
+        else:
+            expected = {DATA_FILE} | {f"buffer-{index}.bin" for index in range(len(listing) - 1)}
+            if set(listing) == expected and len(listing) == len(files):
+                return listing
+    raise CorruptFolder(
+        f"{path} does not list data.pkl and buffer-0.bin … buffer-<n>.bin, each with its size and crc32"
+    )
+
+
+def _read_verified(path, size, crc):
+    # Reads a whole file into a new bytearray, which the unpickled value then uses as its memory.
+    try:
+        file = open(path, "rb", buffering=0)
+    except FileNotFoundError:
+        raise CorruptFolder(f"{path} is missing, but COMPLETE lists it") from None
+    with file:
+        actual = os.fstat(file.fileno()).st_size
+        if actual != size:
+            raise CorruptFolder(f"{path} is {actual} bytes, but COMPLETE records {size}")
+        data = bytearray(size)
+        try:
+            actual_crc = _crc.read_exactly(file, memoryview(data))
+        except _crc.ShortFileError:
+            raise CorruptFolder(f"{path} became shorter while it was read") from None
+    if actual_crc != crc:
+        raise CorruptFolder(f"{path} has CRC-32 {actual_crc:08x}, but COMPLETE records {crc:08x}")
+    return data
