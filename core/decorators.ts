@@ -10,6 +10,8 @@ export interface FunctionDeclaration {
   taskName: string;
   taskNameLocation: SourceLocation;
   inputs?: { names: string[]; location: SourceLocation };
+  /** `input=` was given but invalid, so parameters without a producer are not reported again. */
+  hasInvalidInputs?: boolean;
   output?: OutputSpec;
   /** Requests and limits from `@task`. */
   taskResources: Resources;
@@ -135,6 +137,7 @@ function readArgument(declaration: FunctionDeclaration, decorator: Decorator, na
     }
     case 'input':
       declaration.inputs = readInputs(value, problems);
+      if (!declaration.inputs) declaration.hasInvalidInputs = true;
       return;
     case 'output':
       declaration.output = readOutput(value, problems);
@@ -155,10 +158,9 @@ function readArgument(declaration: FunctionDeclaration, decorator: Decorator, na
     case 'max_runtime': {
       const seconds = value.kind === 'str' ? parseDuration(value.value) : value.kind === 'int' || value.kind === 'float' ? (value.value > 0 ? value.value : undefined) : undefined;
       if (seconds === undefined) {
-        problems.push({
-          location: value.location,
-          message: `max_runtime=${value.text} is not a positive duration; write a string of hours, minutes and seconds such as '90s', '20m' or '1h30m', or a number of seconds`,
-        });
+        const compact = value.kind === 'str' ? value.value.replace(/\s+/g, '') : '';
+        const fix = compact !== '' && parseDuration(compact) !== undefined ? `write '${compact}', without spaces` : "write a string of hours, minutes and seconds such as '90s', '20m' or '1h30m', or a number of seconds";
+        problems.push({ location: value.location, message: `max_runtime=${value.text} is not a positive duration; ${fix}` });
         return;
       }
       declaration.maxRuntimeSeconds = seconds;
@@ -214,7 +216,7 @@ function readOutput(value: PyValue, problems: Problem[]): OutputSpec | undefined
         type = match;
       }
     } else if (keyName === 'size') {
-      size = readMemory(entry, 'size', problems);
+      size = readMemory(entry, `the size ${entry.text} in output=`, 'storage', problems);
       if (!size) valid = false;
     } else {
       problems.push({ location: key.location, message: `output= has no key ${key.text}; it takes 'type' and 'size'` });
@@ -240,7 +242,7 @@ function suggestReplicas(value: PyValue): number {
 const largeCpuSuffix = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)$/;
 
 function readResource(name: ResourceArgument, value: PyValue, decorator: Decorator, problems: Problem[]): Quantity | undefined {
-  if (name.startsWith('memory')) return readMemory(value, name, problems);
+  if (name.startsWith('memory')) return readMemory(value, `${name}=${value.text}`, 'memory', problems);
   if (name.startsWith('gpu')) return readGpu(value, name, problems);
 
   const quantity = readQuantity(value);
@@ -269,7 +271,8 @@ function readResource(name: ResourceArgument, value: PyValue, decorator: Decorat
 /** Memory and sizes without a unit below this many bytes are almost always meant in Mi or Gi. */
 const smallestUnitlessBytes = 2 ** 20;
 
-function readMemory(value: PyValue, name: string, problems: Problem[]): Quantity | undefined {
+/** Reads a quantity of bytes. `subject` names the value in messages, such as `memory_requests='8Gi'`. */
+function readMemory(value: PyValue, subject: string, what: 'memory' | 'storage', problems: Problem[]): Quantity | undefined {
   const quantity = readQuantity(value);
   const units = 'the units are Ki, Mi, Gi, Ti (powers of 1024) and k, M, G, T (powers of 1000)';
   const isUnitless = value.kind !== 'str' || /^\s*[+-]?[\d.]+\s*$/.test(value.value);
@@ -278,14 +281,14 @@ function readMemory(value: PyValue, name: string, problems: Problem[]): Quantity
     const number = value.kind === 'str' ? value.value.trim() : value.text;
     problems.push({
       location: value.location,
-      message: `${name}=${value.text} is ${value.text} bytes, because a quantity without a unit counts bytes; ${units}: write '${number}Mi' or '${number}Gi'`,
+      message: `${subject} is ${number} bytes, because a quantity without a unit counts bytes; ${units}: write '${number}Mi' or '${number}Gi'`,
     });
     return undefined;
   }
 
   const hint = value.kind === 'str' ? suggestQuantity(value.value) : undefined;
   const fix = hint ? `write '${hint}'` : "write a number with a unit, such as '512Mi' or '20Gi'";
-  problems.push({ location: value.location, message: `${name}=${value.text} is not a valid Kubernetes memory quantity; ${units}: ${fix}` });
+  problems.push({ location: value.location, message: `${subject} is not a valid Kubernetes ${what} quantity; ${units}: ${fix}` });
   return undefined;
 }
 

@@ -198,7 +198,7 @@ function inferEdges(
 
     for (const parameter of fn.parameters) {
       if (bound.has(parameter.name) || parameter.hasDefault || parameter.kind === 'varargs' || parameter.kind === 'varkw') continue;
-      if (hasUnknownInput || driver.reported.has(`${task.name}\0${parameter.name}`) || driver.reported.has(`${task.name}\0*`)) continue;
+      if (hasUnknownInput || declaration.hasInvalidInputs || driver.reported.has(`${task.name}\0${parameter.name}`) || driver.reported.has(`${task.name}\0*`)) continue;
       problems.push({ location: parameter.location, message: describeUnboundParameter(parameter.name, fn.name, task, declarations) });
     }
     task.inputs = edges.filter((edge) => edge.to === task.name).map((edge) => edge.from);

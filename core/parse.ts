@@ -141,6 +141,7 @@ export function parseModule(source: string, file: string): ParsedModule {
         scope.readDefinition(statement);
         break;
       case 'IfStatement':
+        reportNestedDecorators(statement, scope, reader, result.problems, describeBlock(statement, reader));
         if (isMainGuard(statement, reader)) {
           result.driverCalls.push(...collectCalls(bodyOf(statement), reader));
         } else {
@@ -152,6 +153,7 @@ export function parseModule(source: string, file: string): ParsedModule {
       case 'ForStatement':
       case 'WhileStatement':
       case 'WithStatement':
+        reportNestedDecorators(statement, scope, reader, result.problems, describeBlock(statement, reader));
         scope.readCompound(statement);
         result.importTimeCalls.push(...collectCalls(statement, reader));
         break;
@@ -167,14 +169,15 @@ export function parseModule(source: string, file: string): ParsedModule {
   return result;
 }
 
-/** Maps offsets in the source to 1-based lines and columns. */
+/** Maps offsets in the source to 1-based lines and columns. A UTF-8 byte order mark takes no column. */
 class SourceReader {
-  private readonly lineStarts: number[] = [0];
+  private readonly lineStarts: number[];
 
   constructor(
     readonly source: string,
     readonly file: string,
   ) {
+    this.lineStarts = [source.startsWith('\uFEFF') ? 1 : 0];
     for (let index = 0; index < source.length; index++) {
       if (source[index] === '\n') this.lineStarts.push(index + 1);
     }
@@ -284,8 +287,7 @@ class ModuleScope {
    * fallback `except ImportError: task = ...` does not hide the import above it.
    */
   readCompound(statement: SyntaxNode): void {
-    const keyword = /^\w+/.exec(this.reader.text(statement))?.[0] ?? 'compound';
-    const reason = `it is assigned inside the ${keyword} statement at line ${this.reader.location(statement.from).line}`;
+    const reason = `it is assigned inside ${describeBlock(statement, this.reader)}`;
     const visit = (node: SyntaxNode) => {
       for (const child of children(node)) {
         if (['FunctionDefinition', 'ClassDefinition', 'DecoratedStatement', 'LambdaExpression'].includes(child.name)) continue;
@@ -680,8 +682,11 @@ function readReturnNames(definition: SyntaxNode, reader: SourceReader): string[]
   return [...new Set(names)];
 }
 
-/** Reports ptk decorators on functions that are not at module level (methods, nested functions). */
-function reportNestedDecorators(node: SyntaxNode, scope: ModuleScope, reader: SourceReader, problems: Problem[]): void {
+/**
+ * Reports ptk decorators on functions that are not at module level (methods, nested functions), or, when
+ * `block` names a module-level compound statement, on functions that it defines only when it runs.
+ */
+function reportNestedDecorators(node: SyntaxNode, scope: ModuleScope, reader: SourceReader, problems: Problem[], block?: string): void {
   const visit = (parent: SyntaxNode) => {
     for (const child of children(parent)) {
       if (child.name === 'DecoratedStatement') {
@@ -690,17 +695,27 @@ function reportNestedDecorators(node: SyntaxNode, scope: ModuleScope, reader: So
           if (!resolved.kind) continue;
           const inner = child.getChild('FunctionDefinition') ?? child.getChild('ClassDefinition');
           const name = inner ? functionName(inner, reader) : 'this definition';
-          problems.push({
-            location: reader.location(decorator.from),
-            message: `${resolved.spelling} on ${name}, which is not a module-level function; ptk imports tasks by name from the module: move ${name} to the top level of the file`,
-          });
+          const message = block
+            ? `${resolved.spelling} on ${name}, which is defined inside ${block}; ptk reads the file without running it, so it finds tasks only at the top level: move ${name} out of that statement`
+            : `${resolved.spelling} on ${name}, which is not a module-level function; ptk imports tasks by name from the module: move ${name} to the top level of the file`;
+          problems.push({ location: reader.location(decorator.from), message });
         }
       }
       visit(child);
     }
   };
+  if (block) {
+    visit(node);
+    return;
+  }
   const body = node.getChild('Body');
   if (body) visit(body);
+}
+
+/** Names a module-level compound statement for messages, such as `the if statement at line 8`. */
+function describeBlock(statement: SyntaxNode, reader: SourceReader): string {
+  const keyword = /^\w+/.exec(reader.text(statement))?.[0] ?? 'compound';
+  return `the ${keyword} statement at line ${reader.location(statement.from).line}`;
 }
 
 function functionName(definition: SyntaxNode, reader: SourceReader): string {
@@ -863,11 +878,12 @@ class SourceScanner {
   constructor(private readonly reader: SourceReader) {
     this.source = reader.source;
     this.lezerSource = reader.source.split('');
+    if (this.source.startsWith('\uFEFF')) this.lezerSource[0] = ' ';
   }
 
   scan(): Problem | undefined {
     const source = this.source;
-    let index = 0;
+    let index = source.startsWith('\uFEFF') ? 1 : 0;
     let atLineStart = true;
     let continued = false;
 

@@ -356,4 +356,21 @@ test('valid forms lezer rejects alone', () => {
   assert.equal(module.functions[0]!.decorators[0]!.arguments[0]!.value, num('float', 24, 'RATE', 6, 20));
 });
 
+test('byte order mark takes no column', () => {
+  const module = parseModule("\uFEFFfrom ptk import task\n@task(cpu_requests=f())\ndef a():\n    return 1\n", file);
+  assert.equal(module.problems.map((problem) => problem.location), [at(2, 20)]);
+});
+
+test('task inside if is reported', () => {
+  const module = parse(['from ptk import task', 'import os', '', "if os.environ.get('GPU'):", '    @task', '    def train():', '        return 1']);
+  assert.equal(module.functions, []);
+  assert.equal(module.problems, [
+    {
+      location: at(5, 5),
+      message:
+        '@task on train, which is defined inside the if statement at line 4; ptk reads the file without running it, so it finds tasks only at the top level: move train out of that statement',
+    },
+  ]);
+});
+
 test.run();
