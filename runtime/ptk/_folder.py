@@ -20,6 +20,7 @@ import _pickle
 from . import _crc, _jsonio
 
 DATA_FILE = "data.pkl"
+SUMMARY_FILE = "repr.txt"
 COMPLETE = "COMPLETE"
 FAILED = "FAILED"
 TEMPORARY_PREFIX = ".tmp-"
@@ -60,18 +61,19 @@ def clear(folder):
     except FileNotFoundError:
         return
     for name in names:
-        if name in (COMPLETE, FAILED, DATA_FILE) or name.startswith(TEMPORARY_PREFIX) or _is_buffer_name(name):
+        if name in (COMPLETE, FAILED, DATA_FILE, SUMMARY_FILE) or name.startswith(TEMPORARY_PREFIX) or _is_buffer_name(name):
             try:
                 os.unlink(os.path.join(folder, name))
             except FileNotFoundError:
                 pass
 
 
-def store(value, folder, run_id, producer):
-    """Store a value in a folder and mark it COMPLETE. Return the number of bytes written.
+def store(value, folder, run_id, producer, summary=None):
+    """Store a value in a folder and mark it COMPLETE. Return the number of bytes of data.pkl and buffers.
 
-    Raises UnpicklableValue when the value cannot be pickled and StoreError when a file cannot be
-    written. Either way no COMPLETE is written and the temporary files are removed.
+    ``summary``, when given, is written to repr.txt before COMPLETE (results folders hold the value's
+    repr() there). Raises UnpicklableValue when the value cannot be pickled and StoreError when a file
+    cannot be written. Either way no COMPLETE is written and the temporary files are removed.
     """
     os.makedirs(folder, exist_ok=True)
     temporary = []
@@ -80,6 +82,8 @@ def store(value, folder, run_id, producer):
         for index, buffer in enumerate(buffers):
             files.append(_write_file(folder, f"buffer-{index}.bin", buffer.raw(), temporary))
         total = sum(entry["size"] for entry in files)
+        if summary is not None:
+            _write_file(folder, SUMMARY_FILE, summary.encode("utf-8", "backslashreplace"), temporary)
         marker = {"run_id": run_id, "producer": producer, "files": files, "bytes": total, "finished_at": time.time()}
         _write_file(folder, COMPLETE, _jsonio.dumps(marker).encode(), temporary)
         return total

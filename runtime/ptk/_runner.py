@@ -11,6 +11,8 @@ from . import _jsonio
 from ._failure import Failure, describe_exception, format_traceback, one_line
 
 MODULE_NAME = "__ptk_pipeline__"
+# A results folder's repr.txt holds at most this many characters of the value's repr().
+SUMMARY_CHARACTERS = 4000
 
 _CO_VARKEYWORDS = 0x08
 
@@ -181,8 +183,9 @@ class Runner:
 
         from . import _folder
 
+        summary = _summarize(value) if task.output is None else None
         try:
-            return _folder.store(value, folder, self.spec.run_id, task.name)
+            return _folder.store(value, folder, self.spec.run_id, task.name, summary)
         except _folder.UnpicklableValue as error:
             raise Failure(
                 f"task '{task.name}' returned a value that cannot be pickled: {_type_name(value)} "
@@ -332,6 +335,16 @@ def _import_frames(error):
         frames = frames.tb_next
         count += 1
     return count
+
+
+def _summarize(value):
+    # The repr() that a results folder keeps for `ptk run` to show, cut to SUMMARY_CHARACTERS.
+    # NOTE: repr() of a very long list is built whole before it is cut, which takes time and memory.
+    try:
+        text = repr(value)
+    except Exception as error:
+        text = f"<repr() failed: {describe_exception(error)}>"
+    return text[:SUMMARY_CHARACTERS]
 
 
 def _cpu_seconds():

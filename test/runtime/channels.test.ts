@@ -46,6 +46,10 @@ def replica_value():
 def show_list(parts):
     print(repr(parts))
 
+@task
+def long_text():
+    return "x" * 5000
+
 if __name__ == "__main__":
     print("the main block must not run")
 `;
@@ -225,14 +229,23 @@ test('results_dir keeps the values of final tasks', () => {
   const folder = makeFolder('results');
   const module = writeModule(folder, pipeline);
   const results = join(folder, 'results');
-  const spec = containerSpec(module, [{ name: 'make' }, { name: 'replica_value' }], { results_dir: results, replicas: 2 });
+  const data = join(folder, 'data', 'make');
+  const spec = containerSpec(module, [{ name: 'make', output: { channel: 'PVC', path: data } }, { name: 'replica_value' }, { name: 'long_text' }], {
+    results_dir: results,
+    replicas: 2,
+  });
 
   const run = runContainer(spec, { env: { PTK_REPLICA_INDEX: '1' } });
 
   assert.is(run.stderr, '');
   assert.is(run.status, 0);
-  assert.is(loadFolder(join(results, 'make', 'replica-1')), expectedRepr);
+  // A task with an output stores its value there only; the others store it in the results folder.
+  assert.equal(readdirSync(results).sort(), ['long_text', 'replica_value']);
+  assert.equal(readdirSync(join(results, 'replica_value', 'replica-1')).sort(), ['COMPLETE', 'data.pkl', 'repr.txt']);
   assert.is(loadFolder(join(results, 'replica_value', 'replica-1')), "{'index': 1, 'count': 2, 'square': 1}");
+  assert.is(readFileSync(join(results, 'replica_value', 'replica-1', 'repr.txt'), 'utf8'), "{'index': 1, 'count': 2, 'square': 1}");
+  assert.is(readFileSync(join(results, 'long_text', 'replica-1', 'repr.txt'), 'utf8'), `'${'x'.repeat(3999)}`);
+  assert.equal(readdirSync(join(data, 'replica-1')).sort(), ['COMPLETE', 'data.pkl']);
 });
 
 test('COMPLETE of another run is ignored', () => {
