@@ -1,5 +1,5 @@
 import { basename, dirname, extname, resolve } from 'node:path';
-import type { Problem } from './errors.ts';
+import type { Problem, SourceLocation } from './errors.ts';
 import type { FunctionDeclaration } from './decorators.ts';
 import type { Channel, ContainerSpec, Grouping, GroupingKind, Pipeline, PodSpec, Quantity, Resources, Task } from './types.ts';
 import { toDnsLabel } from './names.ts';
@@ -7,7 +7,8 @@ import { toDnsLabel } from './names.ts';
 /**
  * Builds the grouping the user annotated: `@task` alone puts a function in its own container and pod;
  * functions with the same `@container` name share one container; functions with the same `@pod` name
- * share one pod, each in its own container unless `@container` groups them.
+ * share one pod, each in its own container unless `@container` groups them. A pod or container that a
+ * decorator names is never merged with the default pod or container of a task of the same name.
  */
 export function buildAnnotatedGrouping(pipeline: Pipeline, declarations: FunctionDeclaration[], problems: Problem[]): Grouping {
   const declarationOf = new Map(declarations.map((declaration) => [declaration.taskName, declaration]));
@@ -28,43 +29,96 @@ export function buildAnnotatedGrouping(pipeline: Pipeline, declarations: Functio
     podOfContainer.set(task.containerName, { pod: task.podName, task });
   }
 
-  const pods = new Map<string, { name: string; containers: Map<string, Task[]> }>();
+  const pods = new Map<string, PodEntry>();
   for (const task of pipeline.tasks) {
-    const podName = task.podName ?? (task.containerName ? podOfContainer.get(task.containerName)?.pod : undefined) ?? task.containerName ?? task.name;
-    const containerName = task.containerName ?? task.name;
-    let pod = pods.get(podName);
+    const declaration = declarationOf.get(task.name);
+    const declaredPod = task.podName ?? (task.containerName ? podOfContainer.get(task.containerName)?.pod : undefined);
+    let podOrigin: NamedEntry['origin'] = 'task';
+    if (declaredPod !== undefined) podOrigin = 'pod';
+    else if (task.containerName !== undefined) podOrigin = 'container';
+    const podName = declaredPod ?? task.containerName ?? task.name;
+    let pod = pods.get(`${podOrigin} ${podName}`);
     if (!pod) {
-      pod = { name: podName, containers: new Map() };
-      pods.set(podName, pod);
+      pod = { name: podName, origin: podOrigin, functionName: task.functionName, location: originLocation(podOrigin, task, declaration), containers: new Map() };
+      pods.set(`${podOrigin} ${podName}`, pod);
     }
-    const container = pod.containers.get(containerName) ?? [];
-    container.push(task);
-    pod.containers.set(containerName, container);
+
+    const containerOrigin = task.containerName !== undefined ? 'container' : 'task';
+    const containerName = task.containerName ?? task.name;
+    let container = pod.containers.get(`${containerOrigin} ${containerName}`);
+    if (!container) {
+      container = { name: containerName, origin: containerOrigin, functionName: task.functionName, location: originLocation(containerOrigin, task, declaration), tasks: [] };
+      pod.containers.set(`${containerOrigin} ${containerName}`, container);
+    }
+    container.tasks.push(task);
   }
 
   const specs: PodSpec[] = [];
+  const podLabels = new Map<string, PodEntry>();
   for (const pod of pods.values()) {
-    const replicas = podReplicas(pod.name, [...pod.containers.values()].flat(), declarationOf, problems);
+    const kubeName = toDnsLabel(pod.name);
+    const clash = podLabels.get(kubeName);
+    if (clash) problems.push({ location: pod.location, message: describeClash('pod', pod, clash, kubeName) });
+    podLabels.set(kubeName, pod);
+
+    const replicas = podReplicas(pod.name, [...pod.containers.values()].flatMap((container) => container.tasks), declarationOf, problems);
     const containers: ContainerSpec[] = [];
-    const labels = new Map<string, string>();
-    for (const [name, tasks] of pod.containers) {
-      const kubeName = toDnsLabel(name);
-      const clash = labels.get(kubeName);
-      if (clash !== undefined) {
-        problems.push({
-          location: tasks[0]!.location,
-          message: `containers '${clash}' and '${name}' of pod '${pod.name}' both become the Kubernetes name '${kubeName}'; rename one of them`,
-        });
-      }
-      labels.set(kubeName, name);
-      containers.push({ name, kubeName, tasks: tasks.map((task) => task.name), resources: containerResources(tasks) });
+    const containerLabels = new Map<string, NamedEntry>();
+    for (const container of pod.containers.values()) {
+      const containerKubeName = toDnsLabel(container.name);
+      const containerClash = containerLabels.get(containerKubeName);
+      if (containerClash) problems.push({ location: container.location, message: describeClash('container', container, containerClash, containerKubeName, pod.name) });
+      containerLabels.set(containerKubeName, container);
+      containers.push({ name: container.name, kubeName: containerKubeName, tasks: container.tasks.map((task) => task.name), resources: containerResources(container.tasks) });
     }
-    specs.push({ name: pod.name, kubeName: toDnsLabel(pod.name), containers, replicas });
+    specs.push({ name: pod.name, kubeName, containers, replicas });
   }
 
   const grouping: Grouping = { kind: 'annotated', pods: specs };
   checkPodLocalChannels(pipeline, grouping, declarationOf, problems);
   return grouping;
+}
+
+/** A pod or container of the annotated grouping and the decorator its name comes from. */
+interface NamedEntry {
+  name: string;
+  /** `pod` and `container`: named by that decorator. `task`: the task's default one, named after the task. */
+  origin: 'pod' | 'container' | 'task';
+  /** The first function that put a task in it. */
+  functionName: string;
+  location: SourceLocation;
+}
+
+interface PodEntry extends NamedEntry {
+  containers: Map<string, NamedEntry & { tasks: Task[] }>;
+}
+
+/** Returns where the name of a pod or container is written: its decorator's name=, or the task's. */
+function originLocation(origin: NamedEntry['origin'], task: Task, declaration: FunctionDeclaration | undefined): SourceLocation {
+  if (origin === 'pod') return declaration?.podName?.location ?? task.location;
+  if (origin === 'container') return declaration?.containerName?.location ?? task.location;
+  return declaration?.taskNameLocation ?? task.location;
+}
+
+function describeEntry(kind: 'pod' | 'container', entry: NamedEntry): string {
+  if (entry.origin === kind) return `${kind} '${entry.name}' (@${kind} of ${entry.functionName})`;
+  if (entry.origin === 'container') return `the default pod of container '${entry.name}' (${entry.functionName})`;
+  return `the default ${kind} of task '${entry.name}'`;
+}
+
+/**
+ * Describes two pods, or two containers of one pod, whose names become the same Kubernetes name. A
+ * declared name that equals an implicit one is reported too, because the two are not merged.
+ */
+function describeClash(kind: 'pod' | 'container', entry: NamedEntry, earlier: NamedEntry, kubeName: string, podName?: string): string {
+  const where = podName === undefined ? '' : ` in pod '${podName}'`;
+  const both = `${describeEntry(kind, entry)} and ${describeEntry(kind, earlier)}${where} both become the Kubernetes name '${kubeName}'`;
+  const declared = [entry, earlier].find((candidate) => candidate.origin === kind);
+  const implicit = [entry, earlier].find((candidate) => candidate.origin !== kind);
+  if (declared && implicit) {
+    return `${both}, and ptk does not merge them: add @${kind}(name='${declared.name}') to ${implicit.functionName} to share it, or rename one of them`;
+  }
+  return `${both}; rename one of them`;
 }
 
 /**
