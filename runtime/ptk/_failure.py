@@ -2,23 +2,23 @@
 
 
 class Failure(Exception):
-    """A failure that the runtime reports in one line, ``what — fix``, and then exits.
+    """A failure that the runtime reports in one line, ``problem — fix``, and then exits.
 
-    ``what`` says what failed and on which value; it is also the ``error`` of the FAILED markers that
-    tell consumers in other containers. ``fix`` says what to do next. ``details`` is printed after the
-    line: the traceback of a task's exception, or None.
+    ``problem`` names what failed and on which value. It is also the ``error`` of the FAILED markers
+    that stop consumers in other containers. ``fix`` tells the user what to do next. ``details`` is
+    printed after the line: the traceback of a task's exception, or None.
     """
 
-    def __init__(self, what, fix, details=None, exit_code=1):
-        super().__init__(what)
-        self.what = what
+    def __init__(self, problem, fix, details=None, exit_code=1):
+        super().__init__(problem)
+        self.problem = problem
         self.fix = fix
         self.details = details
         self.exit_code = exit_code
 
     @property
     def line(self):
-        return f"{self.what} — {self.fix}"
+        return f"{self.problem} — {self.fix}"
 
 
 def one_line(text, limit=1000):

@@ -1,6 +1,6 @@
 """Data folders: how a task's value is stored for tasks in other containers, and read back.
 
-A folder holds ``data.pkl`` (the value pickled with protocol 5), ``buffer-<n>.bin`` (large buffers kept
+A folder contains ``data.pkl`` (the value pickled with protocol 5), ``buffer-<n>.bin`` (large buffers kept
 out of band, so that a numpy array is written from its own memory and read into the memory that the
 loaded array uses, with no second copy), and then ``COMPLETE`` (file sizes and CRC-32s) or ``FAILED``.
 runtime/PROTOCOL.md defines the format.
@@ -113,7 +113,7 @@ def write_failed(folder, run_id, producer, error, traceback_text):
 def read_marker(folder, run_id):
     """Return ``(state, marker)`` for a folder: state is "complete", "failed" or None (not yet written).
 
-    A COMPLETE or FAILED of another run is a leftover and counts as not written; then marker is that
+    A COMPLETE or FAILED of another run is a leftover and counts as not written. Then marker is that
     leftover's run_id, else None. Raises CorruptFolder when a marker is not a JSON object.
     """
     leftover = None

@@ -11,7 +11,7 @@ from . import _jsonio
 from ._failure import Failure, describe_exception, format_traceback, one_line
 
 MODULE_NAME = "__ptk_pipeline__"
-# A results folder's repr.txt holds at most this many characters of the value's repr().
+# A results folder's repr.txt contains at most this many characters of the value's repr().
 SUMMARY_CHARACTERS = 4000
 
 _CO_VARKEYWORDS = 0x08
@@ -224,11 +224,11 @@ class Runner:
             if folder is None:
                 continue
             if container_failed:
-                error = f"task '{task.name}' did not run: {failure.what}"
+                error = f"task '{task.name}' did not run: {failure.problem}"
             elif position == 0:
-                error = failure.what
+                error = failure.problem
             else:
-                error = f"task '{task.name}' did not run because task '{self.spec.tasks[index].name}' failed: {failure.what}"
+                error = f"task '{task.name}' did not run because task '{self.spec.tasks[index].name}' failed: {failure.problem}"
             try:
                 _folder.write_failed(folder, self.spec.run_id, task.name, one_line(error), failure.details or "")
             except (OSError, _folder.StoreError):
@@ -308,17 +308,17 @@ def _check_parameters(task, function, path):
     required = list(code.co_varnames[: code.co_argcount - defaults])
     required += [name for name in code.co_varnames[code.co_argcount : code.co_argcount + code.co_kwonlyargcount]
                  if name not in keyword_defaults]
-    given = [source.parameter for source in task.inputs]
+    input_names = [source.parameter for source in task.inputs]
 
     problems = []
     if not code.co_flags & _CO_VARKEYWORDS:
-        problems += [f"it has no parameter '{name}'" for name in given if name not in names]
-    problems += [f"parameter '{name}' is positional-only" for name in positional_only if name in given]
-    problems += [f"parameter '{name}' has no input and no default" for name in required if name not in given]
+        problems += [f"it has no parameter '{name}'" for name in input_names if name not in names]
+    problems += [f"parameter '{name}' is positional-only" for name in positional_only if name in input_names]
+    problems += [f"parameter '{name}' has no input and no default" for name in required if name not in input_names]
     if problems:
         raise Failure(
             f"function {task.function} in {path} does not match the inputs of task '{task.name}' "
-            f"({', '.join(given) or 'none'}): {'; '.join(problems)}",
+            f"({', '.join(input_names) or 'none'}): {'; '.join(problems)}",
             "make the function's parameters match the names of the task's inputs",
             exit_code=2,
         )

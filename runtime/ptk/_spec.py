@@ -1,7 +1,7 @@
 """Read and validate the container spec (version 1) that ``python -m ptk.run`` runs.
 
 runtime/PROTOCOL.md defines the format. Validation collects every problem of a spec, so that one run
-reports all of them; each problem is one line, ``field: what is wrong``.
+reports all of them, each as one line: ``field: what is wrong``.
 """
 
 import os

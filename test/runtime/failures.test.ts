@@ -75,7 +75,7 @@ test('producer crash fails its consumer fast', async () => {
   );
   const consumed = await consumer.done;
 
-  const what = "task 'crash' (function crash) raised ValueError: no data for 2024";
+  const problem = "task 'crash' (function crash) raised ValueError: no data for 2024";
   const traceback = [
     'Traceback (most recent call last):',
     `  File "${module}", line 8, in crash`,
@@ -83,20 +83,20 @@ test('producer crash fails its consumer fast', async () => {
     'ValueError: no data for 2024',
     '',
   ].join('\n');
-  assert.is(producer.stderr, `ptk.run: ${what} — fix the error that the traceback shows\n${traceback}`);
+  assert.is(producer.stderr, `ptk.run: ${problem} — fix the error that the traceback shows\n${traceback}`);
   assert.is(producer.status, 1);
-  assert.equal(readJson(join(data, 'FAILED')), { run_id: 'r1', producer: 'crash', error: what, traceback });
+  assert.equal(readJson(join(data, 'FAILED')), { run_id: 'r1', producer: 'crash', error: problem, traceback });
   assert.equal(readJson(join(later, 'FAILED')), {
     run_id: 'r1',
     producer: 'small',
-    error: `task 'small' did not run because task 'crash' failed: ${what}`,
+    error: `task 'small' did not run because task 'crash' failed: ${problem}`,
     traceback,
   });
   assert.equal(readdirSync(data), ['FAILED']);
 
   assert.is(
     consumed.stderr,
-    `ptk.run: input 'data' of task 'consume' failed in producer 'crash': ${what} — ` +
+    `ptk.run: input 'data' of task 'consume' failed in producer 'crash': ${problem} — ` +
       `fix task 'crash' and run the pipeline again (its traceback is in ${join(data, 'FAILED')})\n`,
   );
   assert.is(consumed.stdout, '');
@@ -127,22 +127,22 @@ test('unpicklable value fails producer and consumer', () => {
   const producer = runContainer(containerSpec(module, [{ name: 'generator', output: { channel: 'IPC', path: data } }]));
   const consumer = runContainer(containerSpec(module, [{ name: 'consume', inputs: [folderInput('data', 'generator', 'IPC', data)] }], { input_timeout_s: 30 }));
 
-  const what = "task 'generator' returned a value that cannot be pickled: dict (TypeError: cannot pickle 'generator' object)";
-  assert.is(producer.stderr, `ptk.run: ${what} — return plain data such as lists, dicts or numpy arrays\n`);
+  const problem = "task 'generator' returned a value that cannot be pickled: dict (TypeError: cannot pickle 'generator' object)";
+  assert.is(producer.stderr, `ptk.run: ${problem} — return plain data such as lists, dicts or numpy arrays\n`);
   assert.is(producer.status, 1);
   // No COMPLETE, no data.pkl and no temporary file: only the marker.
   assert.equal(readdirSync(data), ['FAILED']);
-  assert.equal(readJson(join(data, 'FAILED')), { run_id: 'r1', producer: 'generator', error: what, traceback: '' });
+  assert.equal(readJson(join(data, 'FAILED')), { run_id: 'r1', producer: 'generator', error: problem, traceback: '' });
   assert.is(
     consumer.stderr,
-    `ptk.run: input 'data' of task 'consume' failed in producer 'generator': ${what} — ` +
+    `ptk.run: input 'data' of task 'consume' failed in producer 'generator': ${problem} — ` +
       `fix task 'generator' and run the pipeline again (its traceback is in ${join(data, 'FAILED')})\n`,
   );
   assert.is(consumer.status, 1);
   assert.ok(consumer.elapsedMs < 5000, `the consumer took ${consumer.elapsedMs} ms`);
 });
 
-test('producer killed while writing leaves no COMPLETE', async () => {
+test('killed producer leaves no COMPLETE', async () => {
   const { folder, module } = setUp('killed');
   const data = join(folder, 'data', 'large');
   const producerSpec = (function_: string) => containerSpec(module, [{ name: 'large', function: function_, output: { channel: 'PVC', path: data } }]);
@@ -224,7 +224,7 @@ test('invalid spec lists every problem', () => {
   assert.is(run.status, 2);
 });
 
-test('invalid JSON, flags and replica index exit 2', () => {
+test('bad JSON, flags or index exit 2', () => {
   const { folder, module } = setUp('flags');
   const spec = containerSpec(module, [{ name: 'small' }]);
   const specFile = join(folder, 'spec.json');
@@ -257,14 +257,14 @@ test('invalid JSON, flags and replica index exit 2', () => {
   assert.is(matching.status, 0);
 });
 
-test('module that fails to import exits 2', () => {
+test('unimportable module exits 2', () => {
   const folder = makeFolder('import');
   const module = writeModule(folder, 'import ptk\nimport no_such_module_for_ptk\n');
   const data = join(folder, 'data', 'make');
 
   const run = runContainer(containerSpec(module, [{ name: 'make', output: { channel: 'PVC', path: data } }]));
 
-  const what = `cannot import module ${module}: ModuleNotFoundError: No module named 'no_such_module_for_ptk'`;
+  const problem = `cannot import module ${module}: ModuleNotFoundError: No module named 'no_such_module_for_ptk'`;
   const traceback = [
     'Traceback (most recent call last):',
     `  File "${module}", line 2, in <module>`,
@@ -272,9 +272,9 @@ test('module that fails to import exits 2', () => {
     "ModuleNotFoundError: No module named 'no_such_module_for_ptk'",
     '',
   ].join('\n');
-  assert.is(run.stderr, `ptk.run: ${what} — fix the error that the traceback shows\n${traceback}`);
+  assert.is(run.stderr, `ptk.run: ${problem} — fix the error that the traceback shows\n${traceback}`);
   assert.is(run.status, 2);
-  assert.equal(readJson(join(data, 'FAILED')), { run_id: 'r1', producer: 'make', error: `task 'make' did not run: ${what}`, traceback });
+  assert.equal(readJson(join(data, 'FAILED')), { run_id: 'r1', producer: 'make', error: `task 'make' did not run: ${problem}`, traceback });
 });
 
 test('missing function or parameter exits 2', () => {

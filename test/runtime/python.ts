@@ -66,12 +66,12 @@ export function containerSpec(module: string, tasks: TaskJson[], fields: Record<
   };
 }
 
-/** A folder input of `producer` at `path`. */
+/** Builds a folder input: the value of `producer` read from `path`. */
 export function folderInput(parameter: string, producer: string, channel: string, path: string, replicas = 1) {
   return { parameter, producer, channel, path, replicas };
 }
 
-/** A direct input from an earlier task of the same container. */
+/** Builds a direct input: the value of an earlier task of the same container. */
 export function directInput(parameter: string, producer: string) {
   return { parameter, producer, channel: 'direct' };
 }
@@ -112,7 +112,7 @@ export function runContainer(spec: unknown, options: RunOptions = {}): RunResult
 
 /** Starts `python -m <module>` without waiting; `done` resolves when it exits. */
 export function startPython(module: string, options: RunOptions & { spec?: unknown } = {}) {
-  const extra = options.spec === undefined ? {} : { PTK_SPEC: JSON.stringify(options.spec) };
+  const extra: Record<string, string> = options.spec === undefined ? {} : { PTK_SPEC: JSON.stringify(options.spec) };
   const start = performance.now();
   const child = spawn(python, ['-m', module, ...(options.args ?? [])], {
     env: environment({ ...extra, ...options.env }),
