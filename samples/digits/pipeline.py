@@ -9,25 +9,27 @@ or with ptk: ``ptk profile pipeline.py``, ``ptk plan pipeline.py``, ``ptk apply 
 Needs scikit-learn (Debian: ``apt-get install python3-sklearn``).
 """
 
+from sklearn.datasets import load_digits
+from sklearn.metrics import accuracy_score, confusion_matrix
+from sklearn.model_selection import train_test_split
+from sklearn.neural_network import MLPClassifier
+from sklearn.preprocessing import StandardScaler
+
 from ptk import task
 
 SEED = 20240520
 TEST_FRACTION = 0.25
 
 
-@task(name="download", output={"type": "PVC", "size": "64Mi"}, cpu_requests=0.5, memory_requests="512Mi")
+@task(name="download", output={"type": "PVC", "size": "64Mi"}, cpu_requests=0.25, memory_requests="512Mi")
 def download_data():
-    from sklearn.datasets import load_digits
-
     digits = load_digits()
     download_result = {"images": digits.data, "labels": digits.target, "classes": list(digits.target_names)}
     return download_result
 
 
-@task(name="prepare", input={"download"}, cpu_requests=0.5, memory_requests="512Mi")
+@task(name="prepare", input={"download"}, cpu_requests=0.25, memory_requests="512Mi")
 def prepare_data(download_result):
-    from sklearn.model_selection import train_test_split
-
     train_x, test_x, train_y, test_y = train_test_split(
         download_result["images"], download_result["labels"],
         test_size=TEST_FRACTION, random_state=SEED, stratify=download_result["labels"],
@@ -36,10 +38,8 @@ def prepare_data(download_result):
     return prepare_results
 
 
-@task(name="preprocess", input={"prepare"}, cpu_requests=0.5, memory_requests="512Mi")
+@task(name="preprocess", input={"prepare"}, cpu_requests=0.25, memory_requests="512Mi")
 def preprocess_data(prepare_results):
-    from sklearn.preprocessing import StandardScaler
-
     train_x, train_y = prepare_results["train"]
     test_x, test_y = prepare_results["test"]
     scaler = StandardScaler().fit(train_x)
@@ -53,8 +53,6 @@ def preprocess_data(prepare_results):
 
 @task(name="train", input={"preprocess"}, cpu_requests=1, memory_requests="1Gi")
 def train_data(preprocess_results):
-    from sklearn.neural_network import MLPClassifier
-
     train_x, train_y = preprocess_results["train"]
     model = MLPClassifier(hidden_layer_sizes=(256, 128), alpha=1e-3, max_iter=300, random_state=SEED)
     model.fit(train_x, train_y)
@@ -62,10 +60,8 @@ def train_data(preprocess_results):
     return train_results
 
 
-@task(name="evaluate", input={"train"}, cpu_requests=0.5, memory_requests="512Mi")
+@task(name="evaluate", input={"train"}, cpu_requests=0.25, memory_requests="512Mi")
 def eval_data(train_results):
-    from sklearn.metrics import accuracy_score, confusion_matrix
-
     test_x, test_y = train_results["test"]
     predicted = train_results["model"].predict(test_x)
     eval_results = {
