@@ -809,21 +809,33 @@ function readCall(node: SyntaxNode, reader: SourceReader, calls: CallSite[]): Ca
   return { callee: reader.text(callee), location: reader.location(node.from), arguments: callArguments, assignedTo: [] };
 }
 
-/** Describes the first of lezer's error nodes, and Python 2 print statements, with the fix for each line. */
+/**
+ * Describes lezer's error nodes and Python 2 print statements, with the fix for each. Only the first
+ * error of each top-level statement is described, because lezer's recovery makes the later ones follow
+ * from it, and at most five in all.
+ */
 function findSyntaxErrors(top: SyntaxNode, reader: SourceReader): Problem[] {
   const problems: Problem[] = [];
-  const seenLines = new Set<number>();
+  const seenStatements = new Set<number>();
   const cursor = top.cursor();
   do {
     const isPrint = cursor.name === 'PrintStatement';
     if (!cursor.type.isError && !isPrint) continue;
     const node = cursor.node;
-    const location = reader.location(node.from);
-    if (seenLines.has(location.line)) continue;
-    seenLines.add(location.line);
+    let statement = node;
+    while (statement.parent && statement.parent.parent) statement = statement.parent;
+    if (seenStatements.has(statement.from)) continue;
+    seenStatements.add(statement.from);
     problems.push(isPrint ? describePrintStatement(node, reader) : describeSyntaxError(node, reader));
   } while (cursor.next() && problems.length < 5);
   return problems;
+}
+
+const bracketedNodes = new Set(['ArgList', 'ParamList', 'DictionaryExpression', 'ArrayExpression', 'SetExpression', 'TupleExpression', 'ParenthesizedExpression']);
+
+function isInsideBrackets(node: SyntaxNode): boolean {
+  for (let parent = node.parent; parent; parent = parent.parent) if (bracketedNodes.has(parent.name)) return true;
+  return false;
 }
 
 const bracketPairs: Record<string, string> = { '(': ')', '[': ']', '{': '}' };
@@ -872,6 +884,8 @@ class SourceScanner {
   private previousLine: { keyword: string; text: string; end: number } | undefined;
   private logicalStart = -1;
   private lastSignificant = -1;
+  /** The characters used to indent logical lines so far: space, tab or both. */
+  private readonly indentationChars = new Set<string>();
   /** Start and end offsets of the comments seen so far. */
   private readonly comments: [number, number][] = [];
 
@@ -896,8 +910,9 @@ class SourceScanner {
         const next = source[end];
         const isBlankLine = next === undefined || next === '\n' || next === '\r' || next === '#';
         if (startsLogicalLine && !isBlankLine) {
+          for (const char of source.slice(index, end)) this.indentationChars.add(char);
           const problem = this.checkIndentation(width, end);
-          if (problem) return problem;
+          if (problem) return this.describeMixedIndentation(index, end) ?? problem;
           this.logicalStart = end;
         }
         index = end;
@@ -991,6 +1006,16 @@ class SourceScanner {
       return this.fail(offset, 'this line is indented to a column that no enclosing block uses; indent it like the block it belongs to');
     }
     return undefined;
+  }
+
+  /** Returns a problem when a line that is indented wrongly mixes tabs and spaces with the lines above, as Python's TabError does. */
+  private describeMixedIndentation(start: number, end: number): Problem | undefined {
+    const indentation = this.source.slice(start, end);
+    const usesTab = indentation.includes('\t');
+    const usesSpace = indentation.includes(' ');
+    const mixes = (usesTab && this.indentationChars.has(' ')) || (usesSpace && this.indentationChars.has('\t')) || (usesTab && usesSpace);
+    if (!mixes) return undefined;
+    return this.fail(end, 'this line mixes tabs and spaces in its indentation with the lines above, and Python rejects that; indent with spaces only');
   }
 
   private describeMissingBody(offset: number, header: { line: number; keyword: string }): Problem {
@@ -1131,8 +1156,26 @@ function describeSyntaxError(node: SyntaxNode, reader: SourceReader): Problem {
     };
   }
 
+  if (previous?.name === 'ContinuedString' && afterError.startsWith(':')) {
+    const parts = previous.getChildren('String').map((part) => reader.text(part));
+    return {
+      location: reader.location(previous.from),
+      message: `invalid syntax: the strings ${parts.join(' ')} are joined into one, because no "," separates them; write ${parts.join(', ')}`,
+    };
+  }
+
+  const before = source.slice(0, node.from).trimEnd();
   const lineStart = source.lastIndexOf('\n', node.from - 1) + 1;
   const lineEnd = source.indexOf('\n', node.from) === -1 ? source.length : source.indexOf('\n', node.from);
+  const nextItem = /^[^\s,)\]}]+/.exec(afterError)?.[0];
+  if (nextItem && /[\w'")\]}]$/.test(before) && /^[\w'"([{]/.test(afterError) && isInsideBrackets(node) && node.from < lineEnd) {
+    const previousItem = /[^\s,([{]+$/.exec(before)?.[0] ?? '';
+    return {
+      location,
+      message: `invalid syntax: a "," is missing between ${abbreviate(previousItem)} and ${abbreviate(nextItem)}; separate the items with commas`,
+    };
+  }
+
   const header = source.slice(lineStart, node.from).trim();
   const keyword = /^\w+/.exec(header)?.[0];
   if (keyword && compoundKeywords.has(keyword) && !header.includes(':') && bracketsBalance(header)) {
