@@ -286,6 +286,7 @@ function readTaskCall(
   const edges: Edge[] = [];
 
   call.arguments.forEach((argument, position) => {
+    if (argument.text.startsWith('*')) return;
     const parameter = argument.keyword ?? positional[position]?.name;
     if (argument.keyword && !takesKeywords && !parameters.some((candidate) => candidate.name === argument.keyword && candidate.kind !== 'varargs')) {
       reported.add(`${task.name}\0*`);
@@ -303,7 +304,6 @@ function readTaskCall(
       return;
     }
 
-    if (argument.text.startsWith('*')) return;
     let producer: Task | undefined;
     if (argument.call) producer = byFunction.get(argument.call.callee);
     else if (argument.variable) producer = producerOf.get(argument.variable);
@@ -316,7 +316,7 @@ function readTaskCall(
     const source = argument.call ?? (argument.variable ? nonTaskOf.get(argument.variable) : undefined);
     const message = source
       ? `${call.callee} receives ${parameter} from ${source.callee}(), which is not a task; values pass between containers only as task outputs: decorate ${source.callee} with @task, or compute the value inside ${call.callee}`
-      : `${call.callee} receives ${parameter}=${argument.text}, which is not the result of a task; values pass between containers only as task outputs: make it the default value of ${parameter}, or compute it inside ${call.callee}`;
+      : `${call.callee} receives ${parameter}=${argument.text}, which is not the whole result of a task; values pass between containers only as task outputs: make it the default value of ${parameter}, or compute it inside ${call.callee}`;
     problems.push({ location: argument.location, message });
   });
   return edges;

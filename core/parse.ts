@@ -470,7 +470,8 @@ function readDecoratorArguments(
       const location = reader.location(first.from);
       const earlier = seen.get(name);
       if (earlier) {
-        problems.push({ location, message: `${spelling} repeats ${name}= (first at column ${earlier.column}); Python rejects a repeated keyword argument: keep one of them` });
+        const firstPlace = earlier.line === location.line ? `column ${earlier.column}` : `line ${earlier.line}`;
+        problems.push({ location, message: `${spelling} repeats ${name}= (first at ${firstPlace}); Python rejects a repeated keyword argument: keep one of them` });
         continue;
       }
       seen.set(name, location);
