@@ -50,6 +50,16 @@ class Runner:
                 self._mark_failed(index, failure, container_failed=False)
                 self._report(failure, task)
                 return failure.exit_code
+            except Exception as error:
+                # Not the task's own error (that is a Failure): memory, the record file, or a runtime bug.
+                failure = Failure(
+                    f"task '{task.name}' failed in the ptk runtime: {describe_exception(error)}",
+                    "check the traceback below, and report it to ptk if it ends in ptk's own files",
+                    details=format_traceback(error),
+                )
+                self._mark_failed(index, failure, container_failed=False)
+                self._report(failure, task)
+                return failure.exit_code
             if last_use.get(task.name, -1) > index:
                 self.values[task.name] = value
             for producer in [name for name, last in last_use.items() if last == index]:
@@ -230,8 +240,11 @@ class Runner:
             else:
                 error = f"task '{task.name}' did not run because task '{self.spec.tasks[index].name}' failed: {failure.problem}"
             try:
+                # A value stored before the failure (say, the end event could not be written) stays usable.
+                if _folder.read_marker(folder, self.spec.run_id)[0] == "complete":
+                    continue
                 _folder.write_failed(folder, self.spec.run_id, task.name, one_line(error), failure.details or "")
-            except (OSError, _folder.StoreError):
+            except (OSError, _folder.StoreError, _folder.CorruptFolder):
                 pass  # the consumers then time out; the failure itself is reported below
 
     def _report(self, failure, task):

@@ -61,13 +61,16 @@ test.after.each(removeFolders);
 test('direct input passes the object itself', () => {
   const folder = makeFolder('direct');
   const module = writeModule(folder, pipeline);
-  const spec = containerSpec(module, [{ name: 'make' }, { name: 'show', inputs: [directInput('data', 'make')] }]);
+  const data = join(folder, 'data', 'make');
+  // make's value goes both to show, directly, and to a folder for other containers.
+  const spec = containerSpec(module, [{ name: 'make', output: { channel: 'PVC', path: data } }, { name: 'show', inputs: [directInput('data', 'make')] }]);
 
   const run = runContainer(spec);
 
   assert.is(run.stderr, '');
   assert.is(run.stdout, `${expectedRepr}\nsame object: True\n`);
   assert.is(run.status, 0);
+  assert.is(loadFolder(data), expectedRepr);
 });
 
 const folderChannels: [string, () => string][] = [

@@ -299,4 +299,24 @@ test('missing function or parameter exits 2', () => {
   assert.is(wrongInputs.status, 2);
 });
 
+test('runtime error keeps a stored value', () => {
+  const folder = makeFolder('runtime-error');
+  // The task closes the runtime's event record, so writing the end event fails after the value is stored.
+  const module = writeModule(folder, 'import os\nfrom ptk import task\n\n@task\ndef closer():\n    os.closerange(3, 256)\n    return 1\n');
+  const data = join(folder, 'data', 'closer');
+
+  const run = runContainer(containerSpec(module, [{ name: 'closer', output: { channel: 'PVC', path: data } }], { record: join(folder, 'events.jsonl') }));
+
+  const [line, ...traceback] = run.stderr.split('\n');
+  assert.is(
+    line,
+    "ptk.run: task 'closer' failed in the ptk runtime: OSError: [Errno 9] Bad file descriptor — " +
+      "check the traceback below, and report it to ptk if it ends in ptk's own files",
+  );
+  assert.is(traceback[0], 'Traceback (most recent call last):');
+  assert.is(traceback.slice(-2).join('\n'), 'OSError: [Errno 9] Bad file descriptor\n');
+  assert.is(run.status, 1);
+  assert.equal(readdirSync(data).sort(), ['COMPLETE', 'data.pkl']);
+});
+
 test.run();
