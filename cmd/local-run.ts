@@ -18,7 +18,9 @@ const minimumPython: [number, number] = [3, 9];
  */
 export function choosePython(requested: string | undefined): string {
   const python = requested ?? process.env.PTK_PYTHON ?? 'python3';
-  const source = requested ? '--python' : process.env.PTK_PYTHON ? 'PTK_PYTHON' : 'the default';
+  let source = 'the default';
+  if (requested) source = '--python';
+  else if (process.env.PTK_PYTHON) source = 'PTK_PYTHON';
   const probe = spawnSync(python, ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], { encoding: 'utf8' });
   if (probe.error || probe.status !== 0) {
     throw new InputError(`Python interpreter ${python} (${source}) cannot be run; install Python ${minimumPython.join('.')} or later, or name one with --python PATH or PTK_PYTHON`);
@@ -75,11 +77,16 @@ export function reportRun(record: RunRecord, cwd: string): CommandResult {
   const messages = failures.map((task) => `task ${task.task} failed: ${task.error ?? 'see its log'} (log: ${relative(cwd, task.log)})`);
   if (failures.length === 0) {
     for (const container of record.containers.filter((entry) => entry.exit_code !== 0)) {
-      const how = container.signal ? `was killed by ${container.signal}` : container.exit_code === null ? 'did not report an exit status' : `exited with code ${container.exit_code}`;
-      messages.push(`container ${container.container} of pod ${container.pod} ${how} (log: ${relative(cwd, container.log)})`);
+      messages.push(`container ${container.container} of pod ${container.pod} ${describeExit(container)} (log: ${relative(cwd, container.log)})`);
     }
   }
   return { stdout: lines.join('\n'), stderr: messages.map((message) => `ptk: ${message}`).join('\n'), exitCode: 1 };
+}
+
+function describeExit(container: RunRecord['containers'][number]): string {
+  if (container.signal) return `was killed by ${container.signal}`;
+  if (container.exit_code === null) return 'did not report an exit status';
+  return `exited with code ${container.exit_code}`;
 }
 
 function readResults(record: RunRecord): { task: string; text: string }[] {

@@ -26,7 +26,7 @@ export interface ProfileOptions {
   signal?: AbortSignal;
 }
 
-/** The most runs per core count that `--runs` accepts. */
+/** Maximum number of runs per core count that `--runs` accepts. */
 const maxRuns = 100;
 
 /**

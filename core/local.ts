@@ -8,7 +8,7 @@ import { runtimeDirectory } from './runtime-files.ts';
 import type { Channel, PodSpec, Pipeline } from './types.ts';
 import { describeMachine, type MachineInfo } from './machine.ts';
 
-/** What to run on this machine: a pipeline and the pods and channels of one grouping. */
+/** Input of a local run: a pipeline and the pods and channels of one grouping. */
 export interface LocalRunInput {
   pipeline: Pipeline;
   pods: PodSpec[];
@@ -17,7 +17,7 @@ export interface LocalRunInput {
   grouping: string;
   cwd: string;
   python: string;
-  /** Folder that holds the runs; `.ptk/runs` under `cwd` by default. */
+  /** Parent folder of the runs' folders: `.ptk/runs` under `cwd` by default. */
   runsFolder?: string;
   /** CPUs the containers may use (numbers as `taskset` counts them); all when absent. */
   cpus?: number[];
@@ -114,7 +114,7 @@ const graceSeconds = 5;
  * each container. Each pod runs as a process group (the pod launcher `python -m ptk.pod` and its
  * containers); containers of a pod start together. PVCs and volumes are folders under the run's folder, IPC
  * folders live in /dev/shm. Every pod starts at once, and each task waits for its inputs, as the pods of
- * `ptk apply` do; with `sequential`, pods start one after another instead.
+ * `ptk apply` do. With `sequential`, pods start one after another instead.
  */
 export async function runLocal(input: LocalRunInput): Promise<RunRecord> {
   const runId = makeRunId();
@@ -361,7 +361,7 @@ function buildRecord(options: {
           pod: launch.pod.name,
           container: container.name,
           replica: launch.replica,
-          status: ended ? (ended.status === 'ok' ? 'ok' : 'failed') : 'unfinished',
+          status: taskStatus(ended),
           start: started?.time ?? null,
           end: ended?.time ?? null,
           wall_s: ended?.wall_s ?? null,
@@ -382,7 +382,7 @@ function buildRecord(options: {
     run_id: options.runId,
     pipeline: input.pipeline.file,
     grouping: input.grouping,
-    status: options.interrupted ? 'interrupted' : allOk ? 'succeeded' : 'failed',
+    status: runStatus(options.interrupted, allOk),
     started_at: options.startedAt,
     finished_at: options.finishedAt,
     wall_s: Math.round((options.finishedAt - options.startedAt) * 1000) / 1000,
@@ -393,6 +393,16 @@ function buildRecord(options: {
     pod_starts_s: podStarts.map((seconds) => Math.round(seconds * 1000) / 1000),
     folder,
   };
+}
+
+function taskStatus(ended: RuntimeEvent | undefined): TaskRecord['status'] {
+  if (!ended) return 'unfinished';
+  return ended.status === 'ok' ? 'ok' : 'failed';
+}
+
+function runStatus(interrupted: boolean, allOk: boolean): RunRecord['status'] {
+  if (interrupted) return 'interrupted';
+  return allOk ? 'succeeded' : 'failed';
 }
 
 interface LauncherStatus {

@@ -1,7 +1,7 @@
 import type { RunRecord } from './local.ts';
 import type { Profile, Sample } from './profile.ts';
 
-/** The most wall-time samples a profile keeps per task and shape; older ones are dropped first. */
+/** Maximum number of wall-time samples a profile keeps per task and shape. Older ones are dropped first. */
 export const maxSamplesPerShape = 20;
 
 /** The machine type name that local measurements carry in a profile. */
