@@ -67,6 +67,7 @@ export function readDeclaration(fn: DecoratedFunction, problems: Problem[]): Fun
       continue;
     }
     seenKinds.set(decorator.kind, decorator);
+    if (decorator.unreadable?.includes('input')) declaration.hasInvalidInputs = true;
 
     for (const argument of decorator.arguments) {
       const allowed = allowedArguments[decorator.kind];

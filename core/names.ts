@@ -22,7 +22,10 @@ export function toDnsLabel(name: string): string {
     .replace(/^-+|-+$/g, '');
 }
 
-/** Returns the closest name by edit distance when it is close enough to be a likely typo, else undefined. */
+/**
+ * Returns the closest name by edit distance when it is close enough to be a likely typo, else undefined.
+ * A name may differ in one character per three, and names shorter than three characters must match.
+ */
 export function closestName(name: string, candidates: Iterable<string>): string | undefined {
   let best: string | undefined;
   let bestDistance = Infinity;
@@ -33,7 +36,7 @@ export function closestName(name: string, candidates: Iterable<string>): string 
       bestDistance = distance;
     }
   }
-  const allowed = Math.max(1, Math.floor(name.length / 3));
+  const allowed = Math.floor(name.length / 3);
   return bestDistance <= allowed ? best : undefined;
 }
 

@@ -40,6 +40,8 @@ export interface Decorator {
   spelling: string;
   location: SourceLocation;
   arguments: DecoratorArgument[];
+  /** Names of keyword arguments whose value is not a literal, already reported. */
+  unreadable?: string[];
 }
 
 export interface Parameter {
@@ -477,6 +479,7 @@ function readDecoratorArguments(
       seen.set(name, location);
       const value = evaluate(third, scope, reader, problems, name);
       if (value) decorator.arguments.push({ name, value, location });
+      else decorator.unreadable = [...(decorator.unreadable ?? []), name];
       continue;
     }
 
@@ -1233,8 +1236,9 @@ function abbreviate(text: string): string {
   return single.length > 60 ? `${single.slice(0, 57)}...` : single;
 }
 
+/** Returns a node's children without comments, which can sit between any two tokens inside brackets. */
 function children(node: SyntaxNode): SyntaxNode[] {
   const list: SyntaxNode[] = [];
-  for (let child = node.firstChild; child; child = child.nextSibling) list.push(child);
+  for (let child = node.firstChild; child; child = child.nextSibling) if (child.name !== 'Comment') list.push(child);
   return list;
 }

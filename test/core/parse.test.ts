@@ -172,6 +172,36 @@ test('containers and nesting', () => {
   });
 });
 
+test('comments inside decorator arguments', () => {
+  const module = parse([
+    'from ptk import (task,  # the decorator',
+    '                 pod)',
+    '',
+    '@task(',
+    '    # the name comes first',
+    "    name='a',  # a comment after an argument",
+    "    input=['x',  # inside a list",
+    "           'y'],",
+    "    output={'type': 'PVC',  # inside a dict",
+    "            'size': '1Gi'},",
+    ')',
+    'def a(x, y):',
+    '    return 1',
+  ]);
+  assert.equal(module.problems, []);
+  const values = Object.fromEntries(module.functions[0]!.decorators[0]!.arguments.map((argument) => [argument.name, argument.value.text]));
+  assert.equal(values, { name: "'a'", input: "['x',  # inside a list\n           'y']", output: "{'type': 'PVC',  # inside a dict\n            'size': '1Gi'}" });
+  assert.equal(module.functions[0]!.decorators[0]!.arguments[2]!.value, {
+    kind: 'dict',
+    text: "{'type': 'PVC',  # inside a dict\n            'size': '1Gi'}",
+    location: at(9, 12),
+    entries: [
+      { key: str('type', "'type'", 9, 13), value: str('PVC', "'PVC'", 9, 21) },
+      { key: str('size', "'size'", 10, 13), value: str('1Gi', "'1Gi'", 10, 21) },
+    ],
+  });
+});
+
 test('argument location is the keyword', () => {
   const module = parse(['from ptk import task', '', '@task(', "    name='a',", ')', 'def download():', '    return 1']);
   assert.equal(module.functions[0]!.decorators[0]!.arguments, [{ name: 'name', location: at(4, 5), value: str('a', "'a'", 4, 10) }]);
