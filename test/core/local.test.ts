@@ -12,6 +12,18 @@ import { parseProfile } from '../../core/profile.ts';
 import type { RunRecord } from '../../core/local.ts';
 
 const repository = process.cwd();
+const folders: string[] = [];
+
+/** Makes a temporary folder that is removed after the suite, whether its test passed or not. */
+function temporaryFolder(prefix: string): string {
+  const folder = mkdtempSync(join(tmpdir(), prefix));
+  folders.push(folder);
+  return folder;
+}
+
+test.after(() => {
+  for (const folder of folders) rmSync(folder, { recursive: true, force: true });
+});
 const python = process.env.PTK_PYTHON ?? 'python3';
 
 /** Finds an interpreter with scikit-learn: python3 on PATH, then Debian's /usr/bin/python3. */
@@ -24,7 +36,7 @@ function pythonWithSklearn(): string | undefined {
 }
 
 function sampleFolder(name: string): string {
-  const folder = mkdtempSync(join(tmpdir(), `ptk-local-${name}-`));
+  const folder = temporaryFolder(`ptk-local-${name}-`);
   cpSync(join(repository, 'samples', name), join(folder, name), { recursive: true });
   return folder;
 }
@@ -48,11 +60,10 @@ test('channels sample runs every channel', async () => {
   assert.is(record.tasks.filter((task) => task.task === 'partial_sum').length, 3);
   assert.ok(record.tasks.every((task) => task.status === 'ok'));
   assert.is(existsSync(join('/dev/shm', `ptk-${record.run_id}`)), false, 'IPC folder removed');
-  rmSync(folder, { recursive: true });
 });
 
 test('failed task names itself and stops consumers', async () => {
-  const folder = mkdtempSync(join(tmpdir(), 'ptk-local-fail-'));
+  const folder = temporaryFolder('ptk-local-fail-');
   writeFileSync(
     join(folder, 'pipeline.py'),
     [
@@ -79,11 +90,10 @@ test('failed task names itself and stops consumers', async () => {
   assert.match(load.error ?? '', /ValueError: the input file is empty/);
   assert.match(result.stderr ?? '', /ptk: task load failed: .*ValueError: the input file is empty/);
   assert.match(readFileSync(load.log, 'utf8'), /ValueError: the input file is empty/);
-  rmSync(folder, { recursive: true });
 });
 
 test('interrupted run stops every process', async () => {
-  const folder = mkdtempSync(join(tmpdir(), 'ptk-local-stop-'));
+  const folder = temporaryFolder('ptk-local-stop-');
   writeFileSync(
     join(folder, 'pipeline.py'),
     ['import time', 'from ptk import task', '', "@task(name='slow')", 'def slow():', '    time.sleep(60)', '    return 1', ''].join('\n'),
@@ -99,11 +109,10 @@ test('interrupted run stops every process', async () => {
   assert.is(record.status, 'interrupted');
   const survivors = spawnSync('pgrep', ['-f', record.run_id], { encoding: 'utf8' }).stdout.trim();
   assert.is(survivors, '', 'no process of the run is left');
-  rmSync(folder, { recursive: true });
 });
 
 test('profile then plan then apply locally', async () => {
-  const folder = mkdtempSync(join(tmpdir(), 'ptk-local-profile-'));
+  const folder = temporaryFolder('ptk-local-profile-');
   writeFileSync(
     join(folder, 'pipeline.py'),
     [
@@ -140,7 +149,6 @@ test('profile then plan then apply locally', async () => {
   const applied = await apply({ plan: 'ptk.plan.json', cwd: folder, local: true, python, workload: 'job', namespace: 'default', image: 'python:3.12-slim' });
   assert.is(applied.exitCode, 0, applied.stderr);
   assert.match(applied.stdout, /add: 499500/);
-  rmSync(folder, { recursive: true });
 });
 
 const sklearnPython = pythonWithSklearn();
@@ -161,7 +169,6 @@ test('digits groupings give the same accuracy', async () => {
   }
   assert.equal(accuracies, [accuracies[0], accuracies[0], accuracies[0]]);
   assert.ok(Number(accuracies[0]) > 0.9, `accuracy ${accuracies[0]}`);
-  rmSync(folder, { recursive: true });
 });
 
 test.run();
