@@ -10,7 +10,7 @@ export interface FunctionDeclaration {
   taskName: string;
   taskNameLocation: SourceLocation;
   inputs?: { names: string[]; location: SourceLocation };
-  /** `input=` was given but invalid, so parameters without a producer are not reported again. */
+  /** Set when `input=` is given but invalid, so that parameters without a producer are not reported again. */
   hasInvalidInputs?: boolean;
   output?: OutputSpec;
   /** Requests and limits from `@task`. */
