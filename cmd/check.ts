@@ -22,7 +22,7 @@ export async function check(options: CheckOptions): Promise<CommandResult> {
 
 /** Describes a pipeline for people: one line per task, then the pods and containers of its grouping. */
 export function describePipeline(pipeline: Pipeline): string {
-  const lines = [`${pipeline.file}: ${pipeline.tasks.length} tasks, ${pipeline.edges.length} edges, valid`, '', 'tasks (in dependency order):'];
+  const lines = [`${pipeline.file}: ${count(pipeline.tasks.length, 'task')}, ${count(pipeline.edges.length, 'edge')}, valid`, '', 'tasks (in dependency order):'];
   for (const task of pipeline.tasks) {
     const inputs = task.inputs.length > 0 ? ` ← ${task.inputs.join(', ')}` : '';
     const output = task.output ? `, output ${task.output.type}${task.output.size ? ` ${task.output.size.text}` : ''}` : '';
@@ -50,4 +50,8 @@ function describeResources(resources: Resources): string {
   if (resources.memoryRequest) parts.push(`memory ${describeBytes(resources.memoryRequest.value)}`);
   if (resources.gpuRequest ?? resources.gpuLimit) parts.push(`gpu ${(resources.gpuRequest ?? resources.gpuLimit)!.value}`);
   return parts.length > 0 ? `, requests ${parts.join(', ')}` : '';
+}
+
+function count(value: number, noun: string): string {
+  return `${value} ${noun}${value === 1 ? '' : 's'}`;
 }
