@@ -8,10 +8,14 @@
 //   /dev/shm: the same through a folder in /dev/shm (the IPC channel), against the plain Python process.
 //
 // Store time is from the producer task's return to its end event (pickling, writing, CRC-32, COMPLETE);
-// load time is from the consumer's start event to the first line of its task (waiting, reading, checking,
-// unpickling). Creating the array and starting the interpreters are left out on both sides. The table gives
-// min, median and max of each, and the rate ratio ptk / baseline per round, where the baseline moves the
-// same bytes once (cp: read and write in the kernel with copy_file_range; plain Python: write and read).
+// load time is from the consumer's start event to the first line of its task (waiting, mapping the buffer
+// file, checking its CRC-32s, unpickling). Creating the array and starting the interpreters are left out on
+// both sides. The table gives min, median and max of each, and the rate ratio ptk / baseline per round,
+// where the baseline moves the same bytes once (cp: read and write in the kernel with copy_file_range;
+// plain Python: write and read). The loaded array is a copy-on-write mapping of the file, so the consumer
+// pays for a private copy of each page that it writes: the row "consumer writes every element" times
+// `array += 1` in the consumer, which the ratios leave out (the plain Python read pays its page faults
+// when it reads).
 //
 // Usage: node bench/data-passing.mjs [--rounds N] [--size-mib N] [--python PATH]
 import { spawnSync } from 'node:child_process';
@@ -72,6 +76,14 @@ function resolvePython(python) {
   return { executable, version, numpy };
 }
 
+/** Returns the commit of the checkout, with "+ changes" when runtime/ or bench/ differ from it. */
+function describeCommit() {
+  const commit = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' });
+  if (commit.status !== 0) return 'unknown commit';
+  const changes = spawnSync('git', ['status', '--porcelain', '--', 'runtime', 'bench'], { cwd: root, encoding: 'utf8' });
+  return `commit ${commit.stdout.trim()}${changes.stdout.trim() ? ' + changes in runtime/ or bench/' : ''}`;
+}
+
 function baseEnvironment() {
   const env = {};
   for (const [key, value] of Object.entries(process.env)) {
@@ -106,6 +118,9 @@ def produce():
 def consume(array):
     print(repr(time.time()), flush=True)
     assert array.shape == (${elements},) and array[-1] == ${elements - 1}
+    start = time.perf_counter()
+    array += 1
+    print(repr(time.perf_counter() - start), flush=True)
 `;
 
 const plainSource = (elements, file) => `import time
@@ -145,11 +160,11 @@ function passThroughRuntime(work, python, folder, channel) {
 
   try {
     const returned = Number(run('producer container', [python, '-m', 'ptk.run'], { ...work.env, PTK_SPEC: JSON.stringify(producer) }).stdout);
-    const entered = Number(run('consumer container', [python, '-m', 'ptk.run'], { ...work.env, PTK_SPEC: JSON.stringify(consumer) }).stdout);
+    const [entered, writeAll] = run('consumer container', [python, '-m', 'ptk.run'], { ...work.env, PTK_SPEC: JSON.stringify(consumer) }).stdout.trim().split('\n').map(Number);
     const events = readFileSync(record, 'utf8').trimEnd().split('\n').map((line) => JSON.parse(line));
     const producerEnd = events.find((event) => event.task === 'produce' && event.event === 'end');
     const consumerStart = events.find((event) => event.task === 'consume' && event.event === 'start');
-    return { store: producerEnd.time - returned, load: entered - consumerStart.time };
+    return { store: producerEnd.time - returned, load: entered - consumerStart.time, writeAll };
   } finally {
     rmSync(data, { recursive: true, force: true });
   }
@@ -184,7 +199,7 @@ function summary(values) {
 function printRow(label, values, unit, digits) {
   const { min, median, max } = summary(values);
   const cells = [min, median, max].map((value) => value.toFixed(digits).padStart(8));
-  console.log(`  ${label.padEnd(44)} ${cells.join('  ')}  ${unit}`);
+  console.log(`  ${label.padEnd(47)} ${cells.join('  ')}  ${unit}`);
 }
 
 const options = readOptions();
@@ -215,14 +230,15 @@ try {
   run('writing the cp source', [python.executable, '-c', `import numpy as np\nnp.arange(${work.elements}, dtype=np.float64).tofile(${JSON.stringify(work.cpSource)})`], work.env);
 
   const results = {
-    diskStore: [], diskLoad: [], cp: [], cpRatio: [], diskWrite: [], diskRead: [], diskRatio: [],
-    shmStore: [], shmLoad: [], plainWrite: [], plainRead: [], shmRatio: [],
+    diskStore: [], diskLoad: [], diskWriteAll: [], cp: [], cpRatio: [], diskWrite: [], diskRead: [], diskRatio: [],
+    shmStore: [], shmLoad: [], shmWriteAll: [], plainWrite: [], plainRead: [], shmRatio: [],
   };
   const steps = [
     () => {
-      const { store, load } = passThroughRuntime(work, python.executable, work.disk, 'PVC');
+      const { store, load, writeAll } = passThroughRuntime(work, python.executable, work.disk, 'PVC');
       results.diskStore.push(store);
       results.diskLoad.push(load);
+      results.diskWriteAll.push(writeAll);
     },
     () => results.cp.push(copyWithCp(work)),
     () => {
@@ -231,9 +247,10 @@ try {
       results.diskRead.push(read);
     },
     () => {
-      const { store, load } = passThroughRuntime(work, python.executable, work.shm, 'IPC');
+      const { store, load, writeAll } = passThroughRuntime(work, python.executable, work.shm, 'IPC');
       results.shmStore.push(store);
       results.shmLoad.push(load);
+      results.shmWriteAll.push(writeAll);
     },
     () => {
       const { write, read } = plainPython(work, python.executable, work.shm);
@@ -258,12 +275,13 @@ try {
   const cpus = os.cpus();
   const gib = bytes / 1024 ** 3;
   console.log(`data passing of ${options.sizeMib} MiB: ${options.rounds} rounds after 1 warm-up round, min / median / max`);
-  console.log(`Python ${python.version} with numpy ${python.numpy}, ${os.platform()} ${os.arch()}, ${cpus.length} CPUs (${cpus[0]?.model.trim() ?? 'unknown'}), ${(os.totalmem() / 1024 ** 3).toFixed(0)} GiB`);
+  console.log(`Python ${python.version} with numpy ${python.numpy}, ${os.platform()} ${os.arch()}, ${cpus.length} CPUs (${cpus[0]?.model.trim() ?? 'unknown'}), ${(os.totalmem() / 1024 ** 3).toFixed(0)} GiB, ${describeCommit()}`);
   console.log(`load average ${loadBefore} at the start, ${os.loadavg().map((value) => value.toFixed(2)).join(' ')} at the end (other processes share the CPUs)`);
   console.log(`disk folder under ${os.tmpdir()}`);
   printRow('ptk store (producer)', results.diskStore, 's', 3);
   printRow('ptk load (consumer)', results.diskLoad, 's', 3);
   printRow('ptk store + load', results.diskStore.map((store, index) => store + results.diskLoad[index]), 's', 3);
+  printRow('consumer writes every element (copy-on-write)', results.diskWriteAll, 's', 3);
   printRow('cp', results.cp, 's', 3);
   printRow('plain Python write', results.diskWrite, 's', 3);
   printRow('plain Python read', results.diskRead, 's', 3);
@@ -274,6 +292,7 @@ try {
   printRow('ptk store (producer)', results.shmStore, 's', 3);
   printRow('ptk load (consumer)', results.shmLoad, 's', 3);
   printRow('ptk store + load', results.shmStore.map((store, index) => store + results.shmLoad[index]), 's', 3);
+  printRow('consumer writes every element (copy-on-write)', results.shmWriteAll, 's', 3);
   printRow('plain Python write', results.plainWrite, 's', 3);
   printRow('plain Python read', results.plainRead, 's', 3);
   printRow('plain Python write + read', results.plainWrite.map((write, index) => write + results.plainRead[index]), 's', 3);

@@ -99,7 +99,7 @@ for (const [channel, makeDataFolder] of folderChannels) {
   });
 }
 
-test('COMPLETE lists sizes and CRC-32s', () => {
+test('COMPLETE lists sizes and chunk CRC-32s', () => {
   const folder = makeFolder('complete');
   const module = writeModule(folder, pipeline);
   const data = join(folder, 'data', 'make');
@@ -113,7 +113,8 @@ test('COMPLETE lists sizes and CRC-32s', () => {
   assert.equal(Object.keys(marker), ['run_id', 'producer', 'files', 'bytes', 'finished_at']);
   assert.is(marker.run_id, 'run-7');
   assert.is(marker.producer, 'make');
-  assert.equal(marker.files, [{ name: 'data.pkl', size: pickle.length, crc32: crc32(pickle) }]);
+  // A file smaller than one chunk has a single CRC-32, of the whole file.
+  assert.equal(marker.files, [{ name: 'data.pkl', size: pickle.length, chunk_size: 32 << 20, crc32: [crc32(pickle)] }]);
   assert.is(marker.bytes, pickle.length);
   assert.ok(marker.finished_at >= before, `finished_at ${marker.finished_at} before the run at ${before}`);
   assert.ok(marker.finished_at <= Date.now() / 1000, `finished_at ${marker.finished_at} in the future`);
@@ -283,7 +284,7 @@ test('corrupt buffer file fails the reader', () => {
   const data = join(folder, 'data', 'make');
   const buffer = join(data, 'buffer-0.bin');
   assert.is(runContainer(containerSpec(module, [{ name: 'make', output: { channel: 'PVC', path: data } }])).status, 0);
-  const recorded = readJson(join(data, 'COMPLETE')).files[1].crc32;
+  const [recorded] = readJson(join(data, 'COMPLETE')).files[1].crc32;
 
   const bytes = readFileSync(buffer);
   bytes.writeUInt8(bytes.readUInt8(1_000_000) ^ 0xff, 1_000_000);
@@ -293,8 +294,8 @@ test('corrupt buffer file fails the reader', () => {
   const hex = (value: number) => value.toString(16).padStart(8, '0');
   assert.is(
     run.stderr,
-    `ptk.run: input 'data' of task 'show' from producer 'make' is corrupt: ${buffer} has CRC-32 ${hex(crc32(bytes))}, ` +
-      `but COMPLETE records ${hex(recorded)} — run task 'make' again to write its value again\n`,
+    `ptk.run: input 'data' of task 'show' from producer 'make' is corrupt: ${buffer} has CRC-32 ${hex(crc32(bytes))} ` +
+      `in chunk 0 (bytes 0 to 2097151), but COMPLETE records ${hex(recorded)} — run task 'make' again to write its value again\n`,
   );
   assert.is(run.stdout, '');
   assert.is(run.status, 1);
