@@ -137,7 +137,7 @@ assert len(data) == array.nbytes
 print(written - start, done - written)
 `;
 
-/** Passes the array once through `folder` with two runtime containers; returns store and load seconds. */
+/** Passes the array once through `folder` with two runtime containers. Returns the seconds of the store, the load and the consumer's `array += 1`. */
 function passThroughRuntime(work, python, folder, channel) {
   const data = path.join(folder, 'produce');
   const record = path.join(work.dir, 'events.jsonl');
