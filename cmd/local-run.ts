@@ -73,14 +73,36 @@ export function reportRun(record: RunRecord, cwd: string): CommandResult {
     };
   }
 
-  const failures = record.tasks.filter((task) => task.status === 'failed');
-  const messages = failures.map((task) => `task ${task.task} failed: ${task.error ?? 'see its log'} (log: ${relative(cwd, task.log)})`);
-  if (failures.length === 0) {
-    for (const container of record.containers.filter((entry) => entry.exit_code !== 0)) {
-      messages.push(`container ${container.container} of pod ${container.pod} ${describeExit(container)} (log: ${relative(cwd, container.log)})`);
-    }
+  const messages: string[] = [];
+  for (const container of record.containers) {
+    const unfinished = record.tasks.filter((task) => task.pod === container.pod && task.container === container.container && task.replica === container.replica && task.status === 'unfinished');
+    const crashed = container.signal !== null || (container.exit_code !== 0 && unfinished.length > 0);
+    if (!crashed && unfinished.length === 0) continue;
+    const cause = lastLogLine(container.log);
+    const names = unfinished.map((task) => task.task).join(', ');
+    messages.push(
+      `container ${container.container} of pod ${container.pod} ${describeExit(container)}${names ? ` before finishing ${names}` : ''}` +
+        `${cause ? `: ${cause}` : ''} (log: ${relative(cwd, container.log)})${hintFor(cause)}`,
+    );
+  }
+  for (const task of record.tasks.filter((entry) => entry.status === 'failed')) {
+    messages.push(`task ${task.task} failed: ${task.error ?? 'see its log'} (log: ${relative(cwd, task.log)})`);
   }
   return { stdout: lines.join('\n'), stderr: messages.map((message) => `ptk: ${message}`).join('\n'), exitCode: 1 };
+}
+
+/** Returns the last non-empty line of a log, where the runtime prints its one-line error, or undefined. */
+function lastLogLine(file: string): string | undefined {
+  if (!existsSync(file)) return undefined;
+  const lines = readFileSync(file, 'utf8').split('\n').map((line) => line.trim()).filter((line) => line !== '');
+  return lines[lines.length - 1];
+}
+
+function hintFor(cause: string | undefined): string {
+  if (cause && /ModuleNotFoundError|No module named/.test(cause)) {
+    return '; the interpreter lacks a module the pipeline imports: install it, or choose another interpreter with --python PATH or PTK_PYTHON';
+  }
+  return '';
 }
 
 function describeExit(container: RunRecord['containers'][number]): string {

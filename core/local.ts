@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, join, resolve } from 'node:path';
-import { buildContainerSpec, containerCommand, containerEnvironment, defaultInputTimeoutSeconds } from './container-spec.ts';
+import { buildContainerSpec, containerCommand, containerEnvironment, defaultInputTimeoutSeconds, type ContainerSpecJson } from './container-spec.ts';
 import { writeFileAtomic } from './write-file.ts';
 import { runtimeDirectory } from './runtime-files.ts';
 import type { Channel, PodSpec, Pipeline } from './types.ts';
@@ -180,7 +180,12 @@ export async function runLocal(input: LocalRunInput): Promise<RunRecord> {
     closeSync(log);
     launch.process = child;
     launch.exited = new Promise((done) => {
-      child.on('exit', () => done());
+      child.on('exit', () => {
+        // Processes that a task started in the background would outlive the run: end the pod's group.
+        if (child.pid) signalGroup(child.pid, 'SIGKILL');
+        markUnwrittenOutputs(launch, (container) => specFor(launch.pod, container), runId);
+        done();
+      });
       child.on('error', () => done());
     });
   };
@@ -233,6 +238,41 @@ export async function runLocal(input: LocalRunInput): Promise<RunRecord> {
   await writeFileAtomic(join(folder, 'run.json'), `${JSON.stringify(record, null, 2)}\n`);
   input.progress?.finished(record);
   return record;
+}
+
+/**
+ * Marks FAILED every output folder of a pod's tasks that holds neither COMPLETE nor FAILED once the pod
+ * has ended, naming how its container ended. A container that was killed (the out-of-memory killer,
+ * SIGKILL) or exited without storing its outputs would otherwise leave its consumers waiting until their
+ * input timeout.
+ */
+function markUnwrittenOutputs(launch: PodLaunch, specOf: (container: string) => ContainerSpecJson, runId: string): void {
+  const status = readStatus(launch.statusFile);
+  for (const container of launch.pod.containers) {
+    const entry = status?.containers.find((candidate) => candidate.name === container.name);
+    const ending = describeEnding(entry);
+    for (const task of specOf(container.name).tasks) {
+      if (!task.output) continue;
+      const folder = launch.pod.replicas > 1 ? join(task.output.path, `replica-${launch.replica}`) : task.output.path;
+      if (existsSync(join(folder, 'COMPLETE')) || existsSync(join(folder, 'FAILED'))) continue;
+      const marker = {
+        run_id: runId,
+        producer: task.name,
+        error: `container ${container.name} of pod ${launch.pod.name} ${ending} before task ${task.name} stored its output`,
+        traceback: '',
+      };
+      mkdirSync(folder, { recursive: true });
+      const temporary = join(folder, `.tmp-failed-${process.pid}`);
+      writeFileSync(temporary, JSON.stringify(marker));
+      renameSync(temporary, join(folder, 'FAILED'));
+    }
+  }
+}
+
+function describeEnding(entry: LauncherStatus['containers'][number] | undefined): string {
+  if (!entry) return 'ended without a status';
+  if (entry.signal) return `was killed by ${entry.signal}`;
+  return `exited with code ${entry.exit_code}`;
 }
 
 /** Orders pods so that a pod comes after the pods whose tasks feed it, where the pod graph allows. */

@@ -41,7 +41,7 @@ def main():
         sys.stderr.write(f"ptk.pod: {error}\n")
         return 2
 
-    launcher = _Launcher(containers, grace_s)
+    launcher = _Launcher(containers, grace_s, pod)
     launcher.run()
     try:
         _write_status(status_path, pod, containers)
@@ -169,7 +169,8 @@ def _restrict_cpus(cpus):
 class _Launcher:
     # Starts the containers, forwards SIGTERM and SIGINT to them, and reaps them with os.wait4.
 
-    def __init__(self, containers, grace_s):
+    def __init__(self, containers, grace_s, pod=""):
+        self.pod = pod
         self.containers = containers
         self.grace_s = grace_s
         self.running = {}
@@ -206,6 +207,7 @@ class _Launcher:
             # NOTE: Linux counts the memory that a child shares with its parent before exec, so the peak
             # is never below the launcher's own (about 14 MB with CPython 3.11).
             container.max_rss_bytes = usage.ru_maxrss * 1024  # Linux reports kibibytes
+            _mark_unwritten_outputs(container, self.pod)
 
         signal.setitimer(signal.ITIMER_REAL, 0)
 
@@ -266,6 +268,38 @@ class _Launcher:
                 os.kill(pid, signum)
             except ProcessLookupError:
                 pass
+
+
+def _mark_unwritten_outputs(container, pod):
+    # A container that was killed (SIGKILL, the out-of-memory killer) or exited without storing its
+    # outputs leaves no marker, and its consumers, in this pod or others, would wait until their input
+    # timeout. Marking those folders FAILED lets them fail at once with the reason.
+    text = container.env.get("PTK_SPEC")
+    if not text:
+        return
+    from . import _folder, _spec
+
+    try:
+        spec = _spec.parse_spec(text, "PTK_SPEC")
+    except Exception:  # The container itself reported an invalid spec; there is nothing to mark.
+        return
+    index = int(container.env.get("PTK_REPLICA_INDEX", os.environ.get("PTK_REPLICA_INDEX", "0")) or 0)
+    if container.signal:
+        ending = f"was killed by {container.signal}"
+    else:
+        ending = f"exited with code {container.exit_code}"
+    for task in spec.tasks:
+        if task.output is None:
+            continue
+        folder = _folder.replica_folder(task.output.path, spec.replicas, index)
+        try:
+            state, _ = _folder.read_marker(folder, spec.run_id)
+            if state is not None:
+                continue
+            error = f"container {container.name} of pod {pod} {ending} before task {task.name} stored its output"
+            _folder.write_failed(folder, spec.run_id, task.name, error, "")
+        except Exception as problem:  # A folder that cannot be marked must not stop the launcher.
+            sys.stderr.write(f"ptk.pod: cannot mark {folder} FAILED: {problem}\n")
 
 
 def _write_status(path, pod, containers):

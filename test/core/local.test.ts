@@ -92,6 +92,38 @@ test('failed task names itself and stops consumers', async () => {
   assert.match(readFileSync(load.log, 'utf8'), /ValueError: the input file is empty/);
 });
 
+test('killed producer fails its consumers', async () => {
+  const folder = temporaryFolder('ptk-local-killed-');
+  writeFileSync(
+    join(folder, 'pipeline.py'),
+    [
+      'import os',
+      'import signal',
+      'from ptk import task',
+      '',
+      "@task(name='hard')",
+      'def hard():',
+      '    os.kill(os.getpid(), signal.SIGKILL)',
+      '    return 1',
+      '',
+      "@task(name='after', input='hard')",
+      'def after(hard):',
+      '    return hard',
+      '',
+    ].join('\n'),
+  );
+  const started = Date.now();
+  const result = await run({ file: 'pipeline.py', cwd: folder, python });
+  assert.is(result.exitCode, 1);
+  assert.ok(Date.now() - started < 30_000, 'the consumer did not wait for its input timeout');
+  const messages = (result.stderr ?? '').split('\n');
+  assert.match(messages[0]!, /^ptk: container hard of pod hard was killed by SIGKILL before finishing hard \(log: /);
+  assert.match(messages[1]!, /^ptk: task after failed: .*container hard of pod hard was killed by SIGKILL before task hard stored its output/);
+  const record = readRecord(folder);
+  assert.is(record.tasks.find((task) => task.task === 'hard')!.status, 'unfinished');
+  assert.is(record.tasks.find((task) => task.task === 'after')!.status, 'failed');
+});
+
 test('interrupted run stops every process', async () => {
   const folder = temporaryFolder('ptk-local-stop-');
   writeFileSync(
