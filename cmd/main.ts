@@ -10,10 +10,13 @@ import { profile as profilePipeline } from './profile.ts';
 
 const version = '0.1.0';
 
-/** Returns a signal that aborts on the first Ctrl-C, so a local run can stop its processes and report. */
+/**
+ * Returns a signal that aborts on Ctrl-C (SIGINT), on SIGTERM and when the terminal closes (SIGHUP), so a
+ * local run can stop every process it started, clean up and report.
+ */
 function interruption(): AbortSignal {
   const controller = new AbortController();
-  process.once('SIGINT', () => controller.abort());
+  for (const name of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(name, () => controller.abort());
   return controller.signal;
 }
 
@@ -126,6 +129,11 @@ function buildCli(run: (work: () => Promise<CommandResult>) => void) {
 
 /** Runs one command line and returns its exit code; prints everything the command returned. */
 export async function main(argv: string[]): Promise<number> {
+  // A reader that stops early (`ptk plan --all | head`) closes the pipe: stop writing, without a stack trace.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.stdout.destroy();
+  });
   let pending: Promise<CommandResult> | undefined;
   const cli = buildCli((work) => {
     pending = work();
