@@ -291,11 +291,19 @@ class Runner:
         # One write per line: with O_APPEND the line lands whole even when containers share the file.
         os.write(self.record_fd, (_jsonio.dumps(event) + "\n").encode())
 
+    def _consumed_directly(self, task):
+        return any(
+            source.channel == "direct" and source.producer == task.name
+            for other in self.spec.tasks
+            for source in other.inputs
+        )
+
     def _output_folder(self, task):
-        # The folder that receives the task's value: its output, else its results folder, else None.
+        # The folder that receives the task's value: its output, else its results folder when no later
+        # task of this container consumes it directly (a final result of the pipeline), else None.
         if task.output is not None:
             path = task.output.path
-        elif self.spec.results_dir is not None:
+        elif self.spec.results_dir is not None and not self._consumed_directly(task):
             path = os.path.join(self.spec.results_dir, task.name)
         else:
             return None
@@ -351,13 +359,16 @@ def _import_frames(error):
 
 
 def _summarize(value):
-    # The repr() that a results folder keeps for `ptk run` to show, cut to SUMMARY_CHARACTERS.
+    # The repr() that a results folder keeps for `ptk run` to show, cut to SUMMARY_CHARACTERS with a
+    # closing " …" when cut, so a cut value does not look whole.
     # NOTE: repr() of a very long list is built whole before it is cut, which takes time and memory.
     try:
         text = repr(value)
     except Exception as error:
         text = f"<repr() failed: {describe_exception(error)}>"
-    return text[:SUMMARY_CHARACTERS]
+    if len(text) > SUMMARY_CHARACTERS:
+        return text[: SUMMARY_CHARACTERS - 2] + " …"
+    return text
 
 
 def _cpu_seconds():

@@ -54,6 +54,7 @@ test('channels sample runs every channel', async () => {
   assert.is(result.stderr ?? '', '');
   assert.is(result.exitCode, 0);
   assert.match(result.stdout, /total: \{'replicas': \[0, 1, 2\], 'sum_of_squares': 333383335000, 'expected': 333383335000\}/);
+  assert.not.match(result.stdout, /summarize:/, 'a value passed directly to the next task is not a result');
 
   const record = readRecord(folder);
   assert.is(record.status, 'succeeded');
