@@ -51,29 +51,34 @@ export async function plan(options: PlanOptions): Promise<CommandResult> {
   const result = await makePlan({ pipeline, catalog, profile, profilePath, limits, solver: options.solver ?? highsBackend });
   const chosenIndex = result.plan ? result.candidates.indexOf(result.plan.chosen) : -1;
 
+  const header = [
+    `pipeline  ${options.file} (${pipeline.tasks.length} task${pipeline.tasks.length === 1 ? '' : 's'})`,
+    `catalog   ${catalog.name}: ${catalog.region}, prices of ${catalog.date}, cluster fee $${catalog.clusterFeePerHour}/h`,
+    `profile   ${profilePath}`,
+    `limits    ${describeLimits(limits)}`,
+  ];
+  const out = options.out ?? 'ptk.plan.json';
+  const outPath = resolve(options.cwd, out);
+
   if (!result.plan) {
     const stdout = options.json
       ? JSON.stringify({ version: 1, chosen: null, candidates: result.candidates }, null, 2)
-      : renderCandidateTable(result.candidates, { chosenIndex, all: Boolean(options.all) });
-    return { stdout, stderr: `ptk: ${result.nearestMiss}`, exitCode: 3 };
+      : [...header, '', renderCandidateTable(result.candidates, { chosenIndex, all: Boolean(options.all) })].join('\n');
+    const kept = existsSync(outPath) ? ` ${out} was not changed and still holds an earlier plan.` : ' No plan file was written.';
+    return { stdout, stderr: `ptk: ${result.nearestMiss}.${kept}`, exitCode: 3 };
   }
 
-  const out = options.out ?? 'ptk.plan.json';
-  const outPath = resolve(options.cwd, out);
   // The plan names its pipeline relative to its own folder, so ptk apply finds it from any working folder.
   result.plan.pipeline.file = relative(dirname(outPath), resolve(options.cwd, options.file));
   await writeFileAtomic(outPath, `${JSON.stringify(result.plan, null, 2)}\n`);
   if (options.json) return { stdout: JSON.stringify(result.plan, null, 2), exitCode: 0 };
 
   const chosen = result.plan.chosen;
-  const header = [
-    `pipeline  ${options.file} (${pipeline.tasks.length} tasks)`,
-    `catalog   ${catalog.name}: ${catalog.region}, prices of ${catalog.date}, cluster fee $${catalog.clusterFeePerHour}/h`,
-    `profile   ${profilePath}`,
-    `limits    ${describeLimits(limits)}`,
-  ];
+  const approximate = chosen.estimated ? '~' : '';
+  const onCpu = chosen.cpu_fallback ?? [];
+  const fallback = onCpu.length > 0 ? `; note: ${onCpu.join(', ')} request${onCpu.length === 1 ? 's' : ''} a GPU and will run on the CPU, because this node has none` : '';
   const footer = [
-    `chosen    ${describeCandidate(chosen)}: ${describeDuration(chosen.time_s!)}, $${formatUsd(chosen.cost_usd!)} per run (solved with ${result.plan.solver.name})`,
+    `chosen    ${describeCandidate(chosen)}: ${approximate}${describeDuration(chosen.time_s!)}, ${approximate}$${formatUsd(chosen.cost_usd!)} per run (solved with ${result.plan.solver.name})${fallback}`,
     `wrote     ${out}; next: ptk apply ${out === 'ptk.plan.json' ? '' : `${out} `}--out k8s/`,
   ];
   const table = renderCandidateTable(result.candidates, { chosenIndex, all: Boolean(options.all) });

@@ -36,7 +36,7 @@ export function renderCandidateTable(candidates: Candidate[], options: TableOpti
       candidate.accelerator ? `${candidate.accelerator.count} × ${candidate.accelerator.name}` : '-',
       candidate.time_s === null ? '?' : `${approximate}${describeDuration(candidate.time_s)}`,
       candidate.cost_usd === null ? '?' : `${approximate}$${formatUsd(candidate.cost_usd)}`,
-      candidate.feasible ? 'yes' : (candidate.reason ?? ''),
+      describeFeasibility(candidate),
     ]);
   }
 
@@ -45,6 +45,13 @@ export function renderCandidateTable(candidates: Candidate[], options: TableOpti
   if (hidden > 0) lines.push(`${hidden} more candidates are in the plan file; run with --all to list every one.`);
   if (candidates.some((candidate) => candidate.estimated)) lines.push('~ marks figures that use estimated task times; the plan file says how each was estimated.');
   return lines.join('\n');
+}
+
+function describeFeasibility(candidate: Candidate): string {
+  if (!candidate.feasible) return candidate.reason ?? '';
+  const fallback = candidate.cpu_fallback ?? [];
+  if (fallback.length === 0) return 'yes';
+  return `yes (${fallback.join(', ')} on CPU: no GPU)`;
 }
 
 function selectRows(candidates: Candidate[], options: TableOptions): number[] {

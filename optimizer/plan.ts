@@ -83,6 +83,7 @@ function toCandidate(evaluation: Evaluation, limits: Limits, maxRuntimes: Map<st
     reason: reasons.length === 0 ? null : reasons.join('; '),
     estimated: evaluation.taskTimes.some((time) => time.basis === 'estimated'),
     task_times: evaluation.taskTimes.map((time) => ({ ...time, seconds: round(time.seconds, 3) })),
+    cpu_fallback: evaluation.taskTimes.filter((time) => time.cpuFallback).map((time) => time.task),
     price_per_hour_usd: round(evaluation.pricePerHour, 6),
   };
 }
@@ -159,7 +160,8 @@ function describeNearestMiss(candidates: Candidate[], limits: Limits): string {
       const cheapest = onlyLimits.reduce((best, candidate) => (candidate.cost_usd < best.cost_usd ? candidate : best));
       parts.push(`cheapest is $${formatUsd(cheapest.cost_usd)} on ${describeCandidate(cheapest)}; budget is $${formatUsd(limits.budgetUsd)}`);
     }
-    return `no plan meets the limits: ${parts.join('; and ')}. Relax the limit${parts.length > 1 ? 's' : ''}, or add faster node types to the catalog`;
+    const kinds = [limits.deadlineSeconds !== undefined ? 'faster' : '', limits.budgetUsd !== undefined ? 'cheaper' : ''].filter(Boolean).join(' or ');
+    return `no plan meets the limits: ${parts.join('; and ')}. Relax the limit${parts.length > 1 ? 's' : ''}, or add ${kinds} node types to the catalog`;
   }
 
   const first = candidates.find((candidate) => candidate.reason) ?? candidates[0];

@@ -35,6 +35,8 @@ export interface Candidate {
   /** True when any figure behind `time_s` is estimated rather than measured. */
   estimated: boolean;
   task_times: TaskTime[];
+  /** Tasks that request a GPU but run on the CPU here, because the node has none. */
+  cpu_fallback?: string[];
   price_per_hour_usd: number;
 }
 

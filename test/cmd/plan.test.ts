@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -79,14 +79,16 @@ test('plan with a missed deadline exits 3', async () => {
   assert.is(result.exitCode, 3);
   assert.is(
     result.stderr,
-    'ptk: no plan meets the limits: fastest is 64.2 s on one-container on n1-standard-1 with 1 × nvidia-tesla-t4; deadline is 60 s. Relax the limit, or add faster node types to the catalog',
+    'ptk: no plan meets the limits: fastest is 64.2 s on one-container on n1-standard-1 with 1 × nvidia-tesla-t4; deadline is 60 s. Relax the limit, or add faster node types to the catalog. No plan file was written.',
   );
   assert.is(existsSync(join(folder, 'ptk.plan.json')), false);
   rmSync(folder, { recursive: true });
 });
 
 test('plan rejects invalid limits', async () => {
-  const error = await rejection(plan({ file: 'leaf/pipeline.py', cwd: leafFolder(), deadline: '2x', budget: '-1' }));
+  const folder = leafFolder();
+  const error = await rejection(plan({ file: 'leaf/pipeline.py', cwd: folder, deadline: '2x', budget: '-1' }));
+  rmSync(folder, { recursive: true });
   assert.instance(error, InputError);
   assert.is(
     error.message,
@@ -112,6 +114,28 @@ test('plan command exits 3 through the CLI', () => {
   assert.is(printed.candidates.length, 16);
   assert.is(run.stderr.trim().split('\n').length, 1);
   assert.is(existsSync(join(folder, 'ptk.plan.json')), false);
+  rmSync(folder, { recursive: true });
+});
+
+test('failed plan says the old plan stays', async () => {
+  const folder = leafFolder();
+  await plan({ file: 'leaf/pipeline.py', cwd: folder });
+  const result = await plan({ file: 'leaf/pipeline.py', cwd: folder, deadline: '60s' });
+  assert.is(result.exitCode, 3);
+  assert.match(result.stderr ?? '', /\. ptk\.plan\.json was not changed and still holds an earlier plan\.$/);
+  assert.match(result.stdout, /^pipeline  leaf\/pipeline\.py \(5 tasks\)\n/);
+  rmSync(folder, { recursive: true });
+});
+
+test('plan names tasks that lose their GPU', async () => {
+  const folder = leafFolder();
+  const catalog = join(folder, 'cpu-only.csv');
+  const prices = readFileSync(join(folder, 'leaf/prices.csv'), 'utf8').split('\n').filter((line) => !line.includes('nvidia-tesla-t4'));
+  writeFileSync(catalog, prices.join('\n'));
+  const result = await plan({ file: 'leaf/pipeline.py', cwd: folder, catalog: 'cpu-only.csv' });
+  assert.is(result.exitCode, 0);
+  assert.match(result.stdout, /; note: train requests a GPU and will run on the CPU, because this node has none\n/);
+  assert.match(result.stdout, /yes \(train on CPU: no GPU\)/);
   rmSync(folder, { recursive: true });
 });
 

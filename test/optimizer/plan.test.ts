@@ -108,7 +108,7 @@ for (const solver of [highsBackend, glpkBackend]) {
     assert.is(result.plan, undefined);
     assert.is(
       result.nearestMiss,
-      'no plan meets the limits: cheapest is $0.00898 on one-container on n1-standard-1 with 1 × nvidia-tesla-t4; budget is $0.005. Relax the limit, or add faster node types to the catalog',
+      'no plan meets the limits: cheapest is $0.00898 on one-container on n1-standard-1 with 1 × nvidia-tesla-t4; budget is $0.005. Relax the limit, or add cheaper node types to the catalog',
     );
   });
 
