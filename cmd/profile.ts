@@ -6,7 +6,7 @@ import Table from 'cli-table3';
 import { InputError } from '../core/errors.ts';
 import { channelsFor, makeGrouping } from '../core/grouping.ts';
 import { runLocal, type RunRecord } from '../core/local.ts';
-import { parseProfile, medianWallSeconds, type Profile } from '../core/profile.ts';
+import { checkProfilePipeline, medianWallSeconds, parseProfile, type Profile } from '../core/profile.ts';
 import { localMachineType, mergeRuns } from '../core/profile-merge.ts';
 import { loadPipeline } from '../core/pipeline.ts';
 import { streamProgress } from '../core/progress.ts';
@@ -43,6 +43,7 @@ export async function profile(options: ProfileOptions): Promise<CommandResult> {
   const pipeline = await loadPipeline(options.file, options.cwd);
   const out = options.out ?? relative(options.cwd, join(dirname(resolve(options.cwd, options.file)), 'ptk.profile.json'));
   const existing = await readExisting(out, options.cwd);
+  if (existing) checkProfilePipeline(existing, out, options.file, options.cwd);
 
   const layout = makeGrouping('pod-per-task', pipeline);
   if (!layout.grouping) throw new InputError(`${options.file}: cannot run one pod per task: ${layout.reason}`);

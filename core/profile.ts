@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { dirname, relative, resolve } from 'node:path';
 import { InputError, type Problem } from './errors.ts';
 
 /**
@@ -153,4 +153,19 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 function isNonNegative(value: unknown): boolean {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0;
+}
+
+/**
+ * Checks that a profile belongs to the pipeline it is used with: its `pipeline` field names the file,
+ * relative to the profile's folder. A profile without that field fits any pipeline.
+ * @throws InputError naming both files and how to keep one profile per pipeline.
+ */
+export function checkProfilePipeline(profile: Profile, profilePath: string, pipelineFile: string, cwd: string): void {
+  if (!profile.pipeline) return;
+  const named = resolve(dirname(resolve(cwd, profilePath)), profile.pipeline);
+  if (named === resolve(cwd, pipelineFile)) return;
+  throw new InputError(
+    `${profilePath}: holds the timings of ${relative(cwd, named) || profile.pipeline}, not of ${pipelineFile}; ` +
+      `profile this pipeline into its own file with "ptk profile ${pipelineFile} --out FILE" and pass --profile FILE`,
+  );
 }

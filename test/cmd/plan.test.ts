@@ -139,6 +139,21 @@ test('plan names tasks that lose their GPU', async () => {
   rmSync(folder, { recursive: true });
 });
 
+test('plan rejects another pipeline profile', async () => {
+  const folder = leafFolder();
+  const profilePath = join(folder, 'leaf/ptk.profile.json');
+  const profile = JSON.parse(readFileSync(profilePath, 'utf8'));
+  profile.pipeline = 'other.py';
+  writeFileSync(profilePath, JSON.stringify(profile));
+  const error = await rejection(plan({ file: 'leaf/pipeline.py', cwd: folder }));
+  assert.instance(error, InputError);
+  assert.is(
+    error.message,
+    'leaf/ptk.profile.json: holds the timings of leaf/other.py, not of leaf/pipeline.py; profile this pipeline into its own file with "ptk profile leaf/pipeline.py --out FILE" and pass --profile FILE',
+  );
+  rmSync(folder, { recursive: true });
+});
+
 test('plan file works from another folder', async () => {
   const folder = leafFolder();
   await plan({ file: 'leaf/pipeline.py', cwd: folder, out: 'plans/leaf.json' });
