@@ -21,7 +21,7 @@ export interface PlanOptions {
   catalog?: string;
   deadline?: string;
   budget?: string;
-  /** Where to write the plan, relative to `cwd`. */
+  /** Path of the plan file to write, relative to `cwd`. */
   out?: string;
   json?: boolean;
   all?: boolean;

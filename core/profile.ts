@@ -10,7 +10,7 @@ export interface Profile {
   version: 1;
   /** The pipeline file the timings belong to, relative to the profile. */
   pipeline?: string;
-  /** Where the figures come from, for people reading the plan. */
+  /** Origin of the figures, for people reading the plan. */
   source?: string;
   overheads: Overheads;
   tasks: Record<string, TaskProfile>;
@@ -53,7 +53,7 @@ export interface Sample {
   note?: string;
 }
 
-/** Reads a profile file. A missing file is an InputError that says how to make one. */
+/** Reads a profile file. A missing file raises an InputError with the command that records one. */
 export async function loadProfile(path: string, cwd: string): Promise<Profile> {
   let text: string;
   try {
@@ -140,7 +140,7 @@ function checkTask(path: string, entry: unknown, report: (path: string, message:
   }
 }
 
-/** The median of a sample's wall times, the figure the planner uses. */
+/** Returns the median of a sample's wall times, the figure the planner uses. */
 export function medianWallSeconds(sample: Sample): number {
   const sorted = [...sample.wall_s].sort((a, b) => a - b);
   const middle = sorted.length >> 1;

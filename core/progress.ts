@@ -23,7 +23,8 @@ export function streamProgress(stream: NodeJS.WritableStream & { isTTY?: boolean
       for (const [task, status] of state.tasks) {
         if (seen.get(task) === status || status === 'waiting') continue;
         seen.set(task, status);
-        const verb = status === 'running' ? 'started' : status === 'done' ? 'finished' : 'failed';
+        const verbs: Record<TaskStatus, string> = { waiting: 'waiting', running: 'started', done: 'finished', failed: 'failed' };
+        const verb = verbs[status];
         stream.write(`${state.elapsedSeconds.toFixed(1).padStart(8)} s  ${task} ${verb}\n`);
       }
     },

@@ -10,7 +10,7 @@ import { RunError } from './errors.ts';
 export const runtimeIndexAsset = 'runtime/index.json';
 
 /**
- * Returns the folder that holds the `ptk` Python package, to put on PYTHONPATH. From a checkout this is
+ * Returns the folder that contains the `ptk` Python package, to put on PYTHONPATH. From a checkout this is
  * `runtime/`; a single executable unpacks its embedded copy once into a cache folder named by the
  * files' hash, so two versions of ptk never share one.
  */
@@ -56,7 +56,7 @@ function unpackRuntime(files: { path: string; content: string }[]): string {
   const target = join(base, 'ptk', `runtime-${hash.digest('hex').slice(0, 16)}`);
   if (existsSync(join(target, 'ptk', 'run.py'))) return target;
 
-  // Unpack next to the target and rename, so a concurrent ptk never sees a half-written package.
+  // Unpack next to the target and rename, so a concurrent ptk never reads a half-written package.
   const staging = `${target}.${process.pid}.tmp`;
   rmSync(staging, { recursive: true, force: true });
   for (const file of files) {

@@ -10,7 +10,7 @@ import type { NodeType, TaskTime } from './types.ts';
 
 export const groupingKinds: GroupingKind[] = ['annotated', 'pod-per-task', 'one-pod', 'one-container'];
 
-/** What the node must hold when every pod of the grouping runs on it at once. */
+/** Resources the node must provide when every pod of the grouping runs on it at once. */
 export interface ResourceUse {
   cpu: number;
   memoryBytes: number;

@@ -15,7 +15,7 @@ export interface TableOptions {
 /**
  * Renders the candidates as a table: grouping, node, accelerators, time, cost, and feasible or why not.
  * A time or cost computed from any estimated task time starts with "~". Long lists show the chosen row,
- * the cheapest feasible rows and the best row of each grouping, and say how many rows were left out.
+ * the cheapest feasible rows and the best row of each grouping, and end with the number of rows left out.
  */
 export function renderCandidateTable(candidates: Candidate[], options: TableOptions): string {
   const indexes = selectRows(candidates, options);

@@ -63,7 +63,8 @@ function formatTerms(terms: Term[]): string {
   if (nonZero.length === 0) return `0 ${terms[0]?.variable ?? 'x0'}`;
   return nonZero
     .map((term, index) => {
-      const sign = term.coefficient < 0 ? '-' : index === 0 ? '' : '+';
+      let sign = term.coefficient < 0 ? '-' : '+';
+      if (index === 0 && sign === '+') sign = '';
       return `${sign}${sign ? ' ' : ''}${formatNumber(Math.abs(term.coefficient))} ${term.variable}`;
     })
     .join(' ');

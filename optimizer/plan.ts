@@ -9,7 +9,7 @@ import { describeMisfit, evaluateCandidates, type Evaluation } from './candidate
 import type { Constraint, LinearModel, SolverBackend, Term } from './ilp.ts';
 import type { Candidate, Limits, NodeType, Plan } from './types.ts';
 
-/** The planner's answer: a plan when some candidate meets the limits, else every candidate and the nearest miss. */
+/** Result of planning: a plan when some candidate meets the limits, else every candidate and the nearest miss. */
 export type PlanResult = { plan: Plan; candidates: Candidate[]; nearestMiss?: undefined } | { plan?: undefined; candidates: Candidate[]; nearestMiss: string };
 
 export interface PlanInput {
@@ -118,7 +118,7 @@ export function buildModel(evaluations: Evaluation[], limits: Limits, maxRuntime
 
   const constraints: Constraint[] = [
     { name: 'choose_one', terms: variables.map((variable) => ({ variable, coefficient: 1 })), lower: 1, upper: 1 },
-    // Exactly one candidate is chosen, so Σ (use − capacity) × x ≤ 0 says the chosen one fits its node.
+    // Exactly one candidate is chosen, so Σ (use − capacity) × x ≤ 0 means the chosen one fits its node.
     { name: 'cpu_fits', terms: terms((evaluation) => evaluation.use.cpu - evaluation.capacity.cpu), upper: 1e-9 },
     { name: 'memory_fits', terms: terms((evaluation) => (evaluation.use.memoryBytes - evaluation.capacity.memoryBytes) / 2 ** 30), upper: 0 },
     { name: 'gpus_fit', terms: terms((evaluation) => evaluation.use.gpus - evaluation.capacity.gpus), upper: 0 },

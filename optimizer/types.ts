@@ -30,7 +30,7 @@ export interface Candidate {
   /** Predicted cost of one run in USD, or null with `time_s`. */
   cost_usd: number | null;
   feasible: boolean;
-  /** Why the candidate breaks a limit, or null when it is feasible. */
+  /** Reason the candidate breaks a limit, or null when it is feasible. */
   reason: string | null;
   /** True when any figure behind `time_s` is estimated rather than measured. */
   estimated: boolean;
