@@ -1,8 +1,11 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, relative, resolve } from 'node:path';
 import { InputError, type Problem } from '../core/errors.ts';
-import { manifestsToYaml, renderManifests, type ManifestFile, type WorkloadKind } from '../core/manifests.ts';
+import { findPipelineImports } from '../core/local-modules.ts';
+import { codeFileKey, manifestsToYaml, renderManifests, type CodeFile, type ManifestFile, type WorkloadKind } from '../core/manifests.ts';
+import { runIdLabel } from '../core/manifest-metadata.ts';
+import { describeCandidate } from '../optimizer/plan.ts';
 import { loadPipeline } from '../core/pipeline.ts';
 import { writeFilesAtomically } from '../core/write-files.ts';
 import type { Plan } from '../optimizer/types.ts';
@@ -31,13 +34,19 @@ export interface ApplyOptions {
 
 const workloadKinds: WorkloadKind[] = ['job', 'deployment'];
 
+/** Image that `ptk apply` uses without `--image`: a stock Python with nothing else installed. */
+export const defaultImage = 'python:3.12-slim';
+
 /**
  * Writes the Kubernetes manifests of a plan's chosen candidate into `options.out`, one YAML file per pod plus
- * `00-shared.yaml`, all-or-nothing. The pipeline's file must be unchanged since the plan was made.
+ * `00-shared.yaml`, all-or-nothing. The pipeline's file must be unchanged since the plan was made. The
+ * ConfigMap ships the pipeline's file with the local modules and packages it imports. Each call makes a new
+ * run id, so that the tasks of this run ignore outputs that earlier runs left on the claims.
  *
  * @throws InputError for a missing `--out` (applying to a cluster is not built yet), an unknown workload
- *   kind, a missing, invalid or outdated plan, a pipeline file changed since the plan, and an output folder
- *   that contains other files.
+ *   kind, a missing, invalid or outdated plan, a pipeline file changed since the plan, a local module that
+ *   cannot be read, a replicated pod with `--workload deployment`, and an output folder that contains other
+ *   files.
  */
 export async function apply(options: ApplyOptions): Promise<CommandResult> {
   const usage: Problem[] = [];
@@ -63,32 +72,86 @@ export async function apply(options: ApplyOptions): Promise<CommandResult> {
   const pipelineFile = relative(options.cwd, resolve(dirname(resolve(options.cwd, options.plan)), plan.pipeline.file)) || plan.pipeline.file;
   await checkSourceUnchanged(plan, pipelineFile, options.plan, options.cwd);
   const pipeline = await loadPipeline(pipelineFile, options.cwd);
+  const imports = await findPipelineImports(pipelineFile, pipeline.source, options.cwd);
+  const runId = newRunId();
 
+  const localFiles = imports.files.map(({ path, content }): CodeFile => {
+    const name = codeFileKey(path);
+    return name === path ? { name, content } : { name, content, path };
+  });
   const manifests = renderManifests({
     pipeline,
     plan,
     workload,
     namespace: options.namespace,
     image: options.image,
-    files: [{ name: basename(pipeline.file), content: pipeline.source }],
+    runId,
+    files: [{ name: basename(pipeline.file), content: pipeline.source }, ...localFiles],
     runtimeFiles: readRuntimeFiles(),
   });
   const files = manifests.map((file) => ({ name: file.fileName, content: manifestsToYaml(file) }));
   await writeFilesAtomically(resolve(options.cwd, out), files, out);
 
-  return { stdout: describeOutput(manifests, out), exitCode: 0 };
+  const header = `plan ${options.plan}: ${pipelineFile}, ${describeChosen(plan)}, run id ${runId}`;
+  const notes = imports.thirdParty.length > 0 ? [thirdPartyNote(imports.thirdParty, options.image)] : [];
+  return { stdout: [header, ...describeOutput(manifests, out, notes, { runId, namespace: options.namespace, workload })].join('\n'), exitCode: 0 };
 }
 
-/** Lists the files written and the objects in each, then the command that applies them. */
-function describeOutput(manifests: ManifestFile[], out: string): string {
+/**
+ * Makes a run id from the UTC time and 16 random bits, such as `20261204-201500-3f2a`, the form that local
+ * runs use too. Two calls in one second differ with a chance of 65535 in 65536.
+ */
+function newRunId(): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return `${stamp}-${randomBytes(2).toString('hex')}`;
+}
+
+/** Names the chosen candidate: `one-container on n1-standard-1 with 1 × nvidia-tesla-t4`, and its node count above 1. */
+function describeChosen(plan: Plan): string {
+  const described = describeCandidate(plan.chosen);
+  return plan.chosen.nodes === 1 ? described : `${described}, ${plan.chosen.nodes} nodes`;
+}
+
+/** Builds the note that names the imported modules the image must provide, with the fix when the image is the stock one. */
+function thirdPartyNote(modules: string[], image: string): string {
+  const them = modules.length === 1 ? 'it' : 'them';
+  const fix = image === defaultImage ? `: build an image with ${them} and pass --image` : '';
+  return `note: the pipeline imports ${modules.join(', ')}; the image ${image} must provide ${them}${fix}`;
+}
+
+/**
+ * Lists the files written and the objects in each, the notes, the command that applies them, and how to
+ * start another run and remove this one.
+ */
+function describeOutput(
+  manifests: ManifestFile[],
+  out: string,
+  notes: string[],
+  run: { runId: string; namespace: string; workload: WorkloadKind },
+): string[] {
   const width = Math.max(...manifests.map((file) => file.fileName.length));
   const lines = [`Wrote ${manifests.length} files to ${out}:`];
   for (const file of manifests) {
     const objects = file.objects.map((object) => `${String(object.kind)} ${String((object.metadata as { name?: unknown }).name)}`);
     lines.push(`  ${file.fileName.padEnd(width)}  ${objects.join(', ')}`);
   }
-  lines.push(`Apply them with: kubectl apply -f ${out}`);
-  return lines.join('\n');
+  lines.push(...notes, `Apply them with: kubectl apply -f ${out}`);
+
+  const hasClaims = manifests.some((file) => file.objects.some((object) => object.kind === 'PersistentVolumeClaim'));
+  if (hasClaims) {
+    lines.push(
+      `Each run needs new files from ptk apply --out: applied again, these files reuse run id ${run.runId}, ` +
+        "so their tasks could read this run's outputs from the claims.",
+    );
+  }
+  const kinds = [run.workload, 'configmap', ...(hasClaims ? ['pvc'] : [])].join(',');
+  const deleteCommand = `kubectl delete ${kinds} -n ${run.namespace} -l ${runIdLabel}=${run.runId}`;
+  lines.push(
+    run.workload === 'job'
+      ? `When the run has finished, delete it with ${deleteCommand}. Kubernetes cannot change a Job's pod template, so the next run's Jobs fail to apply while these Jobs exist.`
+      : `When the run has finished, delete it with ${deleteCommand}. Until then its Deployments keep their pods running, and each pod holds its requests.`,
+  );
+  return lines;
 }
 
 /** Fails with exit code 2 when the pipeline's file differs from the one the plan was made from. */

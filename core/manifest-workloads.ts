@@ -1,9 +1,9 @@
 import type { IDeployment } from 'kubernetes-models/apps/v1';
 import type { IJob } from 'kubernetes-models/batch/v1';
-import type { IContainer, IEnvVar, IPodSpec, IPodTemplateSpec, IToleration, IVolume } from 'kubernetes-models/v1';
+import type { IAffinity, IContainer, IEnvVar, IPodSpec, IPodTemplateSpec, IToleration, IVolume } from 'kubernetes-models/v1';
 import type { Problem } from './errors.ts';
 import type { TaskPlacement } from './manifest-layout.ts';
-import { annotationPrefix, objectMetadata, recommendedLabels, type MetadataContext } from './manifest-metadata.ts';
+import { annotationPrefix, objectMetadata, recommendedLabels, runIdLabel, type MetadataContext } from './manifest-metadata.ts';
 import { joinName } from './manifest-names.ts';
 import { containerGpuCount, gpuResourceName, renderResources } from './manifest-resources.ts';
 import { dataMountPath, type ChannelStorage } from './manifest-volumes.ts';
@@ -36,6 +36,9 @@ export const instanceTypeLabel = 'node.kubernetes.io/instance-type';
 /** Node label that GKE sets to the accelerator type of a GPU node. */
 export const acceleratorLabel = 'cloud.google.com/gke-accelerator';
 
+/** Node label that the kubelet sets to the node's host name, the topology key that means "the same node". */
+export const hostnameLabel = 'kubernetes.io/hostname';
+
 /** Everything a workload needs besides its pod. */
 export interface WorkloadContext extends MetadataContext {
   image: string;
@@ -48,6 +51,8 @@ export interface WorkloadContext extends MetadataContext {
   sourceFile: string;
   sourceSha256: string;
   node: NodeType;
+  /** True when the plan runs every pod on one node, so the pods must share it. */
+  singleNode: boolean;
   placements: Map<string, TaskPlacement>;
   storage: ChannelStorage;
   pipeline: Pipeline;
@@ -62,6 +67,13 @@ export function renderWorkload(context: WorkloadContext, pod: PodSpec, problems:
   const metadata = objectMetadata(context, { name, appName: pod.kubeName, component: 'workload', annotations });
 
   if (context.workload === 'deployment') {
+    if (pod.replicas > 1) {
+      problems.push({
+        message:
+          `pod "${pod.name}" has num_replicas=${pod.replicas}, but a Deployment gives its pods no replica index, so all ${pod.replicas} would run as replica 0: ` +
+          'use the default --workload job, which runs a replicated pod as an Indexed Job',
+      });
+    }
     return {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
@@ -146,6 +158,7 @@ function renderPodTemplate(context: WorkloadContext, pod: PodSpec, workloadName:
     },
     nodeSelector,
     ...(tolerations.length > 0 ? { tolerations } : {}),
+    ...(context.singleNode ? { affinity: sameNodeAffinity(context) } : {}),
     containers,
     volumes,
   };
@@ -153,8 +166,8 @@ function renderPodTemplate(context: WorkloadContext, pod: PodSpec, workloadName:
     [`${annotationPrefix}/pod`]: pod.name,
     [`${annotationPrefix}/tasks`]: podTaskNames(pod).join(','),
   };
-  // A changed hash in a Deployment's template rolls its pods, so they load the new code. A Job's template is
-  // immutable, so the hash stays off it and a changed pipeline does not block re-applying a running Job.
+  // A Deployment's template changes when it is applied again, so its pods carry the hash of the pipeline file
+  // they load. A Job's template cannot change, so the hash on the Job itself holds for all its pods.
   if (context.workload === 'deployment') annotations[`${annotationPrefix}/source-sha256`] = context.sourceSha256;
   if (podWantsGpus && !accelerator) annotations[`${annotationPrefix}/gpu`] = 'the plan runs this pod on CPU: its node type has no GPU';
 
@@ -172,14 +185,12 @@ function renderPodTemplate(context: WorkloadContext, pod: PodSpec, workloadName:
 function renderContainer(context: WorkloadContext, pod: PodSpec, container: ContainerSpec, gpuCount: number, withGpus: boolean): IContainer {
   const command = containerCommand(`${codeMountPath}/${context.moduleKey}`, pod.name, container.name, context.workload);
 
-  // NOTE: the run id is fixed per source file, so re-applying the same manifests can read a producer's
-  // output left on a PVC by an earlier run of the same code; delete the claims between runs to avoid that.
   const spec = buildContainerSpec(
     {
       pipeline: context.pipeline,
       pods: context.layout.pods,
       channels: context.layout.channels,
-      runId: `source-${context.sourceSha256.slice(0, 12)}`,
+      runId: context.runId,
       module: `${codeMountPath}/${context.moduleKey}`,
       dataPath: (producer) => `${dataMountPath}/${context.placements.get(producer)?.task.kubeName ?? producer}`,
       inputTimeoutSeconds: defaultInputTimeoutSeconds,
@@ -213,6 +224,33 @@ function renderContainer(context: WorkloadContext, pod: PodSpec, container: Cont
       { name: 'tmp', mountPath: '/tmp' },
       ...(context.storage.containerMounts.get(pod.name)?.get(container.name) ?? []),
     ],
+  };
+}
+
+/**
+ * Builds the required pod affinity that keeps every pod of a one-node run on one node, where they share
+ * ReadWriteOnce claims. The term selects the pods of this pipeline's run, the pod itself included.
+ * kube-scheduler lets a pod that matches its own term schedule on any node while no other pod matches, so
+ * the first pod of the run is not blocked. The rule is `satisfyPodAffinity` in kubernetes/kubernetes
+ * pkg/scheduler/framework/plugins/interpodaffinity/filtering.go, proposed as the "short-term" rule in
+ * kubernetes/community contributors/design-proposals/scheduling/podaffinity.md. A pod that does not fit
+ * beside the others stays Pending instead of moving to another node, because the plan sized the node for
+ * all of them at once.
+ *
+ * NOTE: kube-scheduler watches only pods that are not Succeeded or Failed, so a pod that starts after every
+ * other pod of the run has ended, such as a Job's retry, may land on another node. The claims are free by
+ * then, so it can still mount them.
+ */
+function sameNodeAffinity(context: WorkloadContext): IAffinity {
+  return {
+    podAffinity: {
+      requiredDuringSchedulingIgnoredDuringExecution: [
+        {
+          labelSelector: { matchLabels: { 'app.kubernetes.io/part-of': context.prefix, [runIdLabel]: context.runId } },
+          topologyKey: hostnameLabel,
+        },
+      ],
+    },
   };
 }
 

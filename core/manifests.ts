@@ -22,9 +22,11 @@ export interface ManifestFile {
 
 /** A file of the user's code, shipped to the containers in the ConfigMap. */
 export interface CodeFile {
-  /** The ConfigMap key and the file's name under /ptk/code. */
+  /** The ConfigMap key, and the file's path under /ptk/code unless `path` is given. */
   name: string;
   content: string;
+  /** The file's path under /ptk/code when it differs from `name`, as for a module of a package (`pkg/util.py`). */
+  path?: string;
 }
 
 export interface RenderInput {
@@ -33,6 +35,11 @@ export interface RenderInput {
   workload: WorkloadKind;
   namespace: string;
   image: string;
+  /**
+   * Id of this run, such as `20261204-201500-3f2a`, a label value that must be new for each run. Tasks ignore
+   * the outputs of other run ids that claims still hold, and the `ptk.dev/run-id` label selects the run's objects.
+   */
+  runId: string;
   /** The user's code files; one of them must be the pipeline's file. */
   files: CodeFile[];
   /**
@@ -56,14 +63,17 @@ export const maxConfigMapBytes = 1024 * 1024;
  * Object names start with `<pipeline>`, a label made from the pipeline's file name. Workloads are named
  * `<pipeline>-<pod>` (just `<pipeline>` when the pod has that name), the ConfigMap `<pipeline>-code` and
  * claims `<pipeline>-<producer>-data`. A name longer than 63 characters is shortened with a hash suffix.
+ * Every object and pod carries the run id as the label `ptk.dev/run-id`. On a one-node plan every pod
+ * requires the node of the run's other pods.
  *
  * @throws InputError listing every problem at once. Problems are a layout that does not fit the pipeline, a
- *   channel whose kind its placement does not allow, and code files that are missing, badly named or over
- *   the ConfigMap limit. An invalid namespace, image or node type is a problem too.
+ *   channel whose kind its placement does not allow, a replicated pod in a Deployment, and code files that
+ *   are missing, badly named or over the ConfigMap limit. An invalid namespace, image, run id or node type
+ *   is a problem too.
  */
 export function renderManifests(input: RenderInput): ManifestFile[] {
-  const { pipeline, plan, workload, namespace, image } = input;
-  const files = [...input.files, ...(input.runtimeFiles ?? []).map((file) => ({ name: runtimeKey(file.path), content: file.content, path: file.path }))];
+  const { pipeline, plan, workload, namespace, image, runId } = input;
+  const files: CodeFile[] = [...input.files, ...(input.runtimeFiles ?? []).map((file) => ({ name: codeFileKey(file.path), content: file.content, path: file.path }))];
   const problems: Problem[] = [];
 
   checkSettings(input, problems);
@@ -78,14 +88,16 @@ export function renderManifests(input: RenderInput): ManifestFile[] {
   const context: WorkloadContext = {
     prefix,
     namespace,
+    runId,
     image,
     workload,
     configMapName: joinName([prefix, 'code']),
-    codeItems: files.map((file) => ({ key: file.name, path: 'path' in file && typeof file.path === 'string' ? file.path : file.name })),
+    codeItems: files.map((file) => ({ key: file.name, path: file.path ?? file.name })),
     moduleKey,
     sourceFile: pipeline.file,
     sourceSha256: plan.pipeline.sha256,
     node: { machineType: plan.chosen.machine_type, accelerator: plan.chosen.accelerator },
+    singleNode: plan.chosen.nodes === 1,
     placements,
     storage,
     pipeline,
@@ -109,10 +121,10 @@ export function renderManifests(input: RenderInput): ManifestFile[] {
 }
 
 /**
- * Names a runtime file's ConfigMap key: its path with '/' as '.' (`ptk/run.py` → `ptk.run.py`), because
- * keys cannot contain '/'. The pod's volume maps the key back to the path.
+ * Names the ConfigMap key of a code file in a folder: its path with '/' as '.' (`ptk/run.py` → `ptk.run.py`),
+ * because keys cannot contain '/'. The pod's volume maps the key back to the path.
  */
-export function runtimeKey(path: string): string {
+export function codeFileKey(path: string): string {
   return path.replaceAll('/', '.');
 }
 
@@ -148,7 +160,7 @@ function podFileNames(pods: PodSpec[]): Map<string, string> {
   return names;
 }
 
-function renderConfigMap(context: WorkloadContext, files: { name: string; content: string }[]): IConfigMap {
+function renderConfigMap(context: WorkloadContext, files: CodeFile[]): IConfigMap {
   const data: Record<string, string> = {};
   for (const file of files) data[file.name] = file.content;
   return {
@@ -189,6 +201,11 @@ function renderClaims(context: MetadataContext, storage: ChannelStorage, accessM
 /** A Kubernetes label value: at most 63 characters, alphanumeric at both ends, `-`, `_` and `.` inside. */
 const labelValuePattern = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 
+/** Tells whether `value` is a non-empty label value, as node selectors and run ids need. */
+function isLabelValue(value: string): boolean {
+  return value !== '' && value.length <= maxLabelLength && labelValuePattern.test(value);
+}
+
 function checkSettings(input: RenderInput, problems: Problem[]): void {
   if (!isDnsLabel(input.namespace)) {
     problems.push({
@@ -198,12 +215,17 @@ function checkSettings(input: RenderInput, problems: Problem[]): void {
   if (input.image.trim() === '' || /\s/.test(input.image)) {
     problems.push({ message: `invalid image "${input.image}": give an image reference without spaces, such as python:3.12-slim` });
   }
+  if (!isLabelValue(input.runId)) {
+    problems.push({
+      message: `invalid run id "${input.runId}": a run id is a label value (at most 63 letters, digits, "-", "_" and ".", starting and ending with a letter or digit)`,
+    });
+  }
 
   const chosen = input.plan.chosen;
   const values: [string, string][] = [['machine type', chosen.machine_type]];
   if (chosen.accelerator) values.push(['accelerator', chosen.accelerator.name]);
   for (const [what, value] of values) {
-    if (value.length > maxLabelLength || !labelValuePattern.test(value) || value === '') {
+    if (!isLabelValue(value)) {
       problems.push({ message: `plan: the chosen ${what} "${value}" cannot be a node label value, so no node selector can match it; run ptk plan again` });
     }
   }

@@ -18,6 +18,8 @@ import { nameViolations, podTemplateOf, restrictedViolations, validateSchema } f
 
 type KubeObject = Record<string, unknown>;
 
+const runId = '20250101-120000-ab12';
+
 function render(pipeline: Pipeline, plan: Plan, overrides: Partial<RenderInput> = {}): ManifestFile[] {
   return renderManifests({
     pipeline,
@@ -25,6 +27,7 @@ function render(pipeline: Pipeline, plan: Plan, overrides: Partial<RenderInput> 
     workload: 'job',
     namespace: 'ml',
     image: 'python:3.12-slim',
+    runId,
     files: [{ name: chainFile, content: chainSource }],
     ...overrides,
   });
@@ -157,6 +160,7 @@ test('train job of pod-per-task grouping', () => {
     'app.kubernetes.io/component': 'workload',
     'app.kubernetes.io/part-of': 'chain',
     'app.kubernetes.io/managed-by': 'ptk',
+    'ptk.dev/run-id': runId,
   };
   assert.equal(job, {
     apiVersion: 'batch/v1',
@@ -194,6 +198,16 @@ test('train job of pod-per-task grouping', () => {
             'cloud.google.com/gke-accelerator': 'nvidia-tesla-t4',
           },
           tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }],
+          affinity: {
+            podAffinity: {
+              requiredDuringSchedulingIgnoredDuringExecution: [
+                {
+                  labelSelector: { matchLabels: { 'app.kubernetes.io/part-of': 'chain', 'ptk.dev/run-id': runId } },
+                  topologyKey: 'kubernetes.io/hostname',
+                },
+              ],
+            },
+          },
           containers: [
             {
               name: 'train',
@@ -205,7 +219,7 @@ test('train job of pod-per-task grouping', () => {
                   name: 'PTK_SPEC',
                   value: JSON.stringify({
                     version: 1,
-                    run_id: 'source-aaaaaaaaaaaa',
+                    run_id: runId,
                     module: '/ptk/code/chain.py',
                     pod: 'train',
                     container: 'train',
@@ -286,6 +300,7 @@ test('shared file holds code and claims', () => {
         'app.kubernetes.io/component': 'code',
         'app.kubernetes.io/part-of': 'chain',
         'app.kubernetes.io/managed-by': 'ptk',
+        'ptk.dev/run-id': runId,
       },
       annotations: { 'ptk.dev/source': 'chain.py', 'ptk.dev/source-sha256': 'a'.repeat(64) },
     },
@@ -303,6 +318,7 @@ test('shared file holds code and claims', () => {
         'app.kubernetes.io/component': 'channel',
         'app.kubernetes.io/part-of': 'chain',
         'app.kubernetes.io/managed-by': 'ptk',
+        'ptk.dev/run-id': runId,
       },
       annotations: { 'ptk.dev/task': 'download' },
     },
@@ -310,6 +326,101 @@ test('shared file holds code and claims', () => {
   });
   const prepareClaim = shared!.objects[2]!.spec as { resources: unknown };
   assert.equal(prepareClaim.resources, { requests: { storage: '1Gi' } });
+});
+
+test('every object carries the run id', () => {
+  for (const grouping of groupings) {
+    for (const workload of ['job', 'deployment'] as const) {
+      for (const object of objectsOf(renderChain(grouping, { workload }))) {
+        const where = `${grouping} ${workload} ${String(object.kind)}`;
+        assert.is((object.metadata as { labels: Record<string, string> }).labels['ptk.dev/run-id'], runId, where);
+        const template = podTemplateOf(object);
+        if (!template) continue;
+        assert.is(template.metadata!.labels!['ptk.dev/run-id'], runId, `${where} template`);
+        for (const container of template.spec!.containers) {
+          const spec = JSON.parse(container.env!.find((variable) => variable.name === 'PTK_SPEC')!.value!) as { run_id: string };
+          assert.is(spec.run_id, runId, `${where} container ${container.name}`);
+        }
+      }
+    }
+  }
+});
+
+test('invalid run id is rejected', () => {
+  for (const [value, shown] of [['', ''], ['run 1', 'run 1'], ['-run', '-run'], ['r'.repeat(64), 'r'.repeat(64)]]) {
+    const error = inputErrorOf(() => renderChain('one-pod', { runId: value }));
+    assert.equal(
+      error.problems.map((problem) => problem.message),
+      [`invalid run id "${shown}": a run id is a label value (at most 63 letters, digits, "-", "_" and ".", starting and ending with a letter or digit)`],
+      JSON.stringify(value),
+    );
+  }
+});
+
+test('one-node pods share the node', () => {
+  const affinity = {
+    podAffinity: {
+      requiredDuringSchedulingIgnoredDuringExecution: [
+        {
+          labelSelector: { matchLabels: { 'app.kubernetes.io/part-of': 'chain', 'ptk.dev/run-id': runId } },
+          topologyKey: 'kubernetes.io/hostname',
+        },
+      ],
+    },
+  };
+  for (const grouping of groupings) {
+    for (const workload of ['job', 'deployment'] as const) {
+      for (const object of objectsOf(renderChain(grouping, { workload }))) {
+        const template = podTemplateOf(object);
+        if (!template) continue;
+        assert.equal(template.spec!.affinity, affinity, `${grouping} ${workload}`);
+        // The pod matches its own term, which lets the scheduler place the first pod of the run.
+        for (const [key, value] of Object.entries(affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0]!.labelSelector.matchLabels)) {
+          assert.is(template.metadata!.labels![key], value, `${grouping} ${workload} label ${key}`);
+        }
+      }
+    }
+  }
+});
+
+test('several nodes need no pod affinity', () => {
+  const pipeline = chainPipeline();
+  const plan = chainPlan(pipeline, 'pod-per-task');
+  plan.chosen.nodes = 2;
+  for (const object of objectsOf(render(pipeline, plan))) {
+    const template = podTemplateOf(object);
+    if (template) assert.not.ok('affinity' in template.spec!, String((object.metadata as { name: string }).name));
+  }
+});
+
+test('package files keep their paths', () => {
+  const files = renderChain('one-container', {
+    files: [
+      { name: chainFile, content: chainSource },
+      { name: 'helpers.py', content: 'def f():\n    return 1\n' },
+      { name: 'tools.__init__.py', content: '', path: 'tools/__init__.py' },
+      { name: 'tools.text.py', content: 'X = 1\n', path: 'tools/text.py' },
+    ],
+  });
+  const configMap = files[0]!.objects[0]!;
+  assert.equal(configMap.data, {
+    'chain.py': chainSource,
+    'helpers.py': 'def f():\n    return 1\n',
+    'tools.__init__.py': '',
+    'tools.text.py': 'X = 1\n',
+  });
+  const code = podTemplateOf(find(files, 'Job', 'chain'))!.spec!.volumes!.find((volume) => volume.name === 'code')!;
+  assert.equal(code.configMap, {
+    name: 'chain-code',
+    defaultMode: 0o444,
+    items: [
+      { key: 'chain.py', path: 'chain.py' },
+      { key: 'helpers.py', path: 'helpers.py' },
+      { key: 'tools.__init__.py', path: 'tools/__init__.py' },
+      { key: 'tools.text.py', path: 'tools/text.py' },
+    ],
+  });
+  for (const object of objectsOf(files)) validateSchema(object);
 });
 
 test('claims are ReadWriteMany across nodes', () => {
@@ -399,9 +510,29 @@ test('replicated pod becomes an indexed job', () => {
   assert.equal(spec.completions, 3);
   assert.equal(spec.parallelism, 3);
   assert.not.ok('completionMode' in (find(files, 'Job', 'chain-train').spec as object));
+});
 
-  const deployment = find(render(pipeline, plan, { workload: 'deployment' }), 'Deployment', 'chain-prepare');
-  assert.equal((deployment.spec as { replicas: number }).replicas, 3);
+test('replicated pod in a deployment is rejected', () => {
+  const pipeline = chainPipeline();
+  const plan = chainPlan(pipeline, 'pod-per-task');
+  plan.layout.pods[1]!.replicas = 3;
+  plan.layout.pods[3]!.replicas = 2;
+  const error = inputErrorOf(() => render(pipeline, plan, { workload: 'deployment' }));
+  assert.equal(error.problems.map((problem) => problem.message), [
+    'pod "prepare" has num_replicas=3, but a Deployment gives its pods no replica index, so all 3 would run as replica 0: ' +
+      'use the default --workload job, which runs a replicated pod as an Indexed Job',
+    'pod "train" has num_replicas=2, but a Deployment gives its pods no replica index, so all 2 would run as replica 0: ' +
+      'use the default --workload job, which runs a replicated pod as an Indexed Job',
+  ]);
+  assert.is(error.exitCode, 2);
+});
+
+test('unreplicated pods make deployments', () => {
+  const files = renderChain('pod-per-task', { workload: 'deployment' });
+  assert.equal(
+    objectsOf(files).filter((object) => object.kind === 'Deployment').map((object) => (object.spec as { replicas: number }).replicas),
+    [1, 1, 1, 1, 1],
+  );
 });
 
 test('every pod lands on the chosen GPU node type', () => {
