@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, relative, resolve } from 'node:path';
 import { InputError, type Problem } from '../core/errors.ts';
@@ -10,6 +10,7 @@ import { loadPipeline } from '../core/pipeline.ts';
 import { writeFilesAtomically } from '../core/write-files.ts';
 import type { Plan } from '../optimizer/types.ts';
 import type { CommandResult } from './result.ts';
+import { makeRunId } from '../core/local.ts';
 import { choosePython, runAndReport } from './local-run.ts';
 import { readRuntimeFiles } from '../core/runtime-files.ts';
 
@@ -73,7 +74,7 @@ export async function apply(options: ApplyOptions): Promise<CommandResult> {
   await checkSourceUnchanged(plan, pipelineFile, options.plan, options.cwd);
   const pipeline = await loadPipeline(pipelineFile, options.cwd);
   const imports = await findPipelineImports(pipelineFile, pipeline.source, options.cwd);
-  const runId = newRunId();
+  const runId = makeRunId();
 
   const localFiles = imports.files.map(({ path, content }): CodeFile => {
     const name = codeFileKey(path);
@@ -95,15 +96,6 @@ export async function apply(options: ApplyOptions): Promise<CommandResult> {
   const header = `plan ${options.plan}: ${pipelineFile}, ${describeChosen(plan)}, run id ${runId}`;
   const notes = imports.thirdParty.length > 0 ? [thirdPartyNote(imports.thirdParty, options.image)] : [];
   return { stdout: [header, ...describeOutput(manifests, out, notes, { runId, namespace: options.namespace, workload })].join('\n'), exitCode: 0 };
-}
-
-/**
- * Makes a run id from the UTC time and 16 random bits, such as `20261204-201500-3f2a`, the form that local
- * runs use too. Two calls in one second differ with a chance of 65535 in 65536.
- */
-function newRunId(): string {
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-  return `${stamp}-${randomBytes(2).toString('hex')}`;
 }
 
 /** Names the chosen candidate: `one-container on n1-standard-1 with 1 × nvidia-tesla-t4`, and its node count above 1. */

@@ -3,7 +3,7 @@ import { InfeasiblePlanError, InputError, RunError } from '../core/errors.ts';
 import type { CommandResult } from './result.ts';
 import { check } from './check.ts';
 import { plan } from './plan.ts';
-import { apply } from './apply.ts';
+import { apply, defaultImage } from './apply.ts';
 import { pricing } from './pricing.ts';
 import { run as runPipeline } from './run.ts';
 import { profile as profilePipeline } from './profile.ts';
@@ -59,7 +59,7 @@ function buildCli(run: (work: () => Promise<CommandResult>) => void) {
     .option('--out <dir>', 'Write the manifests as YAML files into this folder')
     .option('--workload <kind>', 'job or deployment', { default: 'job' })
     .option('--namespace, -n <name>', 'Namespace of the generated objects', { default: 'default' })
-    .option('--image <image>', 'Container image that runs the tasks', { default: 'python:3.12-slim' })
+    .option('--image <image>', 'Container image that runs the tasks', { default: defaultImage })
     .option('--local', 'Run the plan on this machine instead of writing manifests')
     .option('--python <path>', 'Python interpreter for --local (default: PTK_PYTHON, else python3)')
     .action((planFile: string | undefined, options: Record<string, unknown>) =>

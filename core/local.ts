@@ -303,7 +303,8 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-function makeRunId(): string {
+/** Makes a run id: the UTC time to the second and 16 random bits, such as `20261204-213043-60d7`. */
+export function makeRunId(): string {
   const now = new Date();
   const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
   return `${stamp}-${randomBytes(2).toString('hex')}`;
