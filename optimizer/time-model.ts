@@ -120,13 +120,14 @@ export interface Schedule {
 /**
  * Computes the makespan of a grouping on one node: tasks start when their inputs are complete, the
  * tasks of one container run one after another, the first task of each container waits for its pod's
- * and its container's start overheads (containers of one pod start together, so the pod's counts once
- * per container path), and data moves at the channel's measured rate when the profile gives one.
+ * and its container's start overheads (the pod's counts once per container path), and data moves at the
+ * channel's measured rate when the profile gives one. All pods are created at once, as `ptk apply` does,
+ * so no task waits for node resources: the planner checks separately that every pod fits.
  *
- * NOTE: start overheads sit on each container's path, as the paper's cluster measurements imply (more pods
- * took longer). Local runs start every container at once, so their overheads partly overlap with earlier
- * tasks, and predictions for groupings with many containers are pessimistic there. All pods are created at once, as `ptk apply`
- * does, so no task waits for node resources: the planner checks separately that every pod fits.
+ * NOTE: start overheads sit on each container's path, as the GKE measurements of Nagiyev, Bajrovic and
+ * Benkner, "Python to Kubernetes" (2024), Table I imply: more pods and containers took longer. Local runs
+ * start every container at once, so their overheads partly overlap with earlier tasks, and predictions
+ * for groupings with many containers are pessimistic there.
  */
 export function schedule(pipeline: Pipeline, grouping: Grouping, channels: Channel[], times: Map<string, number>, profile: Profile, outputBytes: Map<string, number>): Schedule {
   const finish = new Map<string, number>();
