@@ -311,7 +311,7 @@ export function makeRunId(): string {
 }
 
 interface RuntimeEvent {
-  event: 'start' | 'end';
+  event: 'start' | 'inputs' | 'end';
   task: string;
   pod: string;
   container: string;
@@ -343,7 +343,9 @@ class EventWatcher {
       try {
         const event = JSON.parse(line) as RuntimeEvent;
         this.events.push(event);
-        if (event.event === 'start') state.tasks.set(event.task, 'running');
+        // A started task waits for its inputs; it runs once they are loaded.
+        if (event.event === 'start') state.tasks.set(event.task, 'waiting');
+        else if (event.event === 'inputs') state.tasks.set(event.task, 'running');
         else state.tasks.set(event.task, event.status === 'ok' ? 'done' : 'failed');
       } catch {
         // A line that is not JSON is not the runtime's: skip it.

@@ -152,6 +152,7 @@ class Runner:
         counters = {"bytes_in": 0, "bytes_out": 0, "input_wait_s": 0.0}
         try:
             arguments = self._gather_inputs(task, counters)
+            self._event({"event": "inputs", "task": task.name, "time": time.time()})
             value = self._call(task, function, arguments)
             del arguments
             counters["bytes_out"] = self._store(task, value)

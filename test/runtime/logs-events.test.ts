@@ -118,7 +118,17 @@ test('event record has start and end', () => {
 
   assert.is(produced.status, 0);
   assert.is(consumed.status, 1, 'busy returns an int: len() raises');
-  const events = readFileSync(record, 'utf8').trimEnd().split('\n').map((line) => JSON.parse(line));
+  const allEvents = readFileSync(record, 'utf8').trimEnd().split('\n').map((line) => JSON.parse(line));
+  // An "inputs" event follows each start once the task's inputs are loaded.
+  assert.equal(
+    allEvents.filter((event) => event.event === 'inputs').map((event) => [event.task, Object.keys(event)]),
+    ['make', 'busy', 'wait_for'].map((task) => [task, ['event', 'task', 'pod', 'container', 'replica', 'time']]),
+  );
+  assert.equal(
+    allEvents.map((event) => event.event),
+    ['start', 'inputs', 'end', 'start', 'inputs', 'end', 'start', 'inputs', 'end'],
+  );
+  const events = allEvents.filter((event) => event.event !== 'inputs');
   assert.equal(
     events.map((event) => [event.event, event.task, event.pod, event.container, event.replica, event.status]),
     [
@@ -135,10 +145,10 @@ test('event record has start and end', () => {
   assert.equal(Object.keys(events[1]), endKeys);
   assert.equal(Object.keys(events[5]), [...endKeys, 'error']);
 
-  const times = events.map((event) => event.time);
+  const times = allEvents.map((event) => event.time);
   assert.equal(times, [...times].sort((a, b) => a - b));
   assert.ok(times[0] >= before, `first event at ${times[0]}, before the run started at ${before}`);
-  assert.ok(times[5] <= after, `last event at ${times[5]}, after the run ended at ${after}`);
+  assert.ok(times[times.length - 1] <= after, `last event at ${times[times.length - 1]}, after the run ended at ${after}`);
   const busy = events[3];
   const dataBytes = readJson(join(data, 'COMPLETE')).bytes;
   assert.ok(busy.cpu_s >= 0.19, `busy cpu_s ${busy.cpu_s} should count its child's 0.2 s`);
@@ -169,8 +179,9 @@ test('input_wait_s counts a late producer', async () => {
   assert.is(produced.status, 0);
   assert.is(consumed.stderr, '');
   assert.is(consumed.status, 0);
-  const [, endLine] = readFileSync(record, 'utf8').trimEnd().split('\n');
+  const [, , endLine] = readFileSync(record, 'utf8').trimEnd().split('\n');
   const end = JSON.parse(endLine ?? 'null');
+  assert.is(end.event, 'end');
   assert.ok(end.input_wait_s >= 0.5, `input_wait_s ${end.input_wait_s} for a producer that came 0.6 s late`);
   assert.ok(end.input_wait_s <= end.wall_s, `input_wait_s ${end.input_wait_s} above wall_s ${end.wall_s}`);
 });
