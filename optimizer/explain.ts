@@ -42,7 +42,12 @@ export function renderCandidateTable(candidates: Candidate[], options: TableOpti
 
   const lines = [table.toString()];
   const hidden = candidates.length - indexes.length;
-  if (hidden > 0) lines.push(`${hidden} more candidates are in the plan file; run with --all to list every one.`);
+  if (hidden > 0) {
+    lines.push(
+      `Shown: the chosen candidate, the 10 cheapest that meet the limits, the cheapest of each grouping and the fastest. ` +
+        `${hidden} more are in the plan file; --all lists every one.`,
+    );
+  }
   if (candidates.some((candidate) => candidate.estimated)) lines.push('~ marks figures that use estimated task times; the plan file says how each was estimated.');
   return lines.join('\n');
 }
