@@ -154,6 +154,18 @@ test('plan rejects another pipeline profile', async () => {
   rmSync(folder, { recursive: true });
 });
 
+test('long table says what it shows', async () => {
+  const folder = leafFolder();
+  const result = await plan({ file: 'leaf/pipeline.py', cwd: folder, catalog: 'gcp-us-west1' });
+  const written = JSON.parse(readFileSync(join(folder, 'ptk.plan.json'), 'utf8'));
+  const hidden = Number(/ (\d+) more are in the plan file; --all lists every one\./.exec(result.stdout)?.[1]);
+  const rows = result.stdout.split('\n').filter((line) => /^│ (▶| ) │ /.test(line) && !line.includes('│ grouping')).length;
+  assert.ok(hidden > 0);
+  assert.is(rows + hidden, written.candidates.length);
+  assert.match(result.stdout, /Shown: the chosen candidate, the 10 cheapest that meet the limits, the cheapest of each grouping and the fastest\./);
+  rmSync(folder, { recursive: true });
+});
+
 test('plan file works from another folder', async () => {
   const folder = leafFolder();
   await plan({ file: 'leaf/pipeline.py', cwd: folder, out: 'plans/leaf.json' });
