@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { InputError } from '../core/errors.ts';
 import { loadPipeline } from '../core/pipeline.ts';
-import { checkProfilePipeline, loadProfile } from '../core/profile.ts';
+import { checkProfileCoversTasks, checkProfilePipeline, loadProfile } from '../core/profile.ts';
 import { parseDuration } from '../core/quantity.ts';
 import { writeFileAtomic } from '../core/write-file.ts';
 import { loadCatalog } from '../pricing/catalog.ts';
@@ -45,6 +45,7 @@ export async function plan(options: PlanOptions): Promise<CommandResult> {
   const profilePath = options.profile ?? relative(options.cwd, join(pipelineFolder, 'ptk.profile.json'));
   const profile = await loadProfile(profilePath, options.cwd);
   checkProfilePipeline(profile, profilePath, options.file, options.cwd);
+  checkProfileCoversTasks(profile, profilePath, pipeline.tasks.map((task) => task.name), options.file);
   const localCatalog = join(pipelineFolder, localCatalogName);
   const catalogName = options.catalog ?? (existsSync(localCatalog) ? relative(options.cwd, localCatalog) : undefined);
   const catalog = await loadCatalog(catalogName, options.cwd);

@@ -169,3 +169,19 @@ export function checkProfilePipeline(profile: Profile, profilePath: string, pipe
       `profile this pipeline into its own file with "ptk profile ${pipelineFile} --out FILE" and pass --profile FILE`,
   );
 }
+
+/**
+ * Checks that a profile times every task of the pipeline, naming the tasks without timings and the
+ * profile's entries that match no task (a renamed task leaves one behind).
+ * @throws InputError with the command that records the missing timings.
+ */
+export function checkProfileCoversTasks(profile: Profile, profilePath: string, taskNames: string[], pipelineFile: string): void {
+  const missing = taskNames.filter((name) => (profile.tasks[name]?.samples.length ?? 0) === 0);
+  if (missing.length === 0) return;
+  const stale = Object.keys(profile.tasks).filter((name) => !taskNames.includes(name));
+  const staleNote = stale.length > 0 ? `; it has timings of ${stale.join(', ')}, which are not tasks of the pipeline (renamed?)` : '';
+  throw new InputError(
+    `${profilePath}: no timing for task${missing.length === 1 ? '' : 's'} ${missing.join(', ')}${staleNote}; ` +
+      `run "ptk profile ${pipelineFile}" to measure them, or add samples by hand`,
+  );
+}

@@ -154,6 +154,22 @@ test('plan rejects another pipeline profile', async () => {
   rmSync(folder, { recursive: true });
 });
 
+test('plan names tasks the profile lacks', async () => {
+  const folder = leafFolder();
+  const profilePath = join(folder, 'leaf/ptk.profile.json');
+  const profile = JSON.parse(readFileSync(profilePath, 'utf8'));
+  profile.tasks.eval = profile.tasks.evaluate;
+  delete profile.tasks.evaluate;
+  writeFileSync(profilePath, JSON.stringify(profile));
+  const error = await rejection(plan({ file: 'leaf/pipeline.py', cwd: folder }));
+  assert.instance(error, InputError);
+  assert.is(
+    error.message,
+    'leaf/ptk.profile.json: no timing for task evaluate; it has timings of eval, which are not tasks of the pipeline (renamed?); run "ptk profile leaf/pipeline.py" to measure them, or add samples by hand',
+  );
+  rmSync(folder, { recursive: true });
+});
+
 test('long table says what it shows', async () => {
   const folder = leafFolder();
   const result = await plan({ file: 'leaf/pipeline.py', cwd: folder, catalog: 'gcp-us-west1' });
