@@ -234,6 +234,7 @@ function checkPlanShape(data: unknown): string[] {
   const check = new ShapeCheck();
   if (!check.expect(data, 'the file', 'object')) return check.problems;
   const plan = data as Record<string, unknown>;
+  if (plan.version === undefined) return ['missing "version": this is not a plan file that ptk plan wrote'];
   if (plan.version !== 1) return [`unsupported plan version ${JSON.stringify(plan.version)}: this ptk reads version 1`];
 
   if (check.expect(plan.pipeline, 'pipeline', 'object')) {

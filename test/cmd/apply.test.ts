@@ -409,6 +409,14 @@ test('wrong plan version is rejected', async () => {
   assert.is(error.message, 'ptk.plan.json: unsupported plan version 2: this ptk reads version 1; run ptk plan FILE first');
 });
 
+test('plan without version is rejected', async () => {
+  await writePlan('one-pod', (plan) => {
+    delete (plan as { version?: number }).version;
+  });
+  const error = await inputErrorOf(apply(options()));
+  assert.is(error.message, 'ptk.plan.json: missing "version": this is not a plan file that ptk plan wrote; run ptk plan FILE first');
+});
+
 test('plan shape problems are listed together', async () => {
   await writePlan('one-pod', (plan) => {
     const raw = plan as unknown as Record<string, Record<string, unknown>>;
