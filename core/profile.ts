@@ -81,13 +81,13 @@ export function parseProfile(text: string, file: string): Profile {
   const report = (path: string, message: string) => problems.push({ message: `${file}: ${path}: ${message}` });
   if (!isObject(data)) throw new InputError(`${file}: a profile is a JSON object with "version", "overheads" and "tasks"`);
 
-  if (data.version !== 1) report('version', `unsupported version ${JSON.stringify(data.version)}; this ptk reads version 1`);
+  if (data.version !== 1) report('version', `unsupported version ${show(data.version)}; this ptk reads version 1`);
 
   const overheads = data.overheads;
   if (!isObject(overheads)) report('overheads', 'missing; write {"pod_start_s": 0, "container_start_s": 0}');
   else {
     for (const key of ['pod_start_s', 'container_start_s']) {
-      if (!isNonNegative(overheads[key])) report(`overheads.${key}`, `must be a number of seconds of at least 0, but is ${JSON.stringify(overheads[key])}`);
+      if (!isNonNegative(overheads[key])) report(`overheads.${key}`, `must be a number of seconds of at least 0, but is ${show(overheads[key])}`);
     }
     const channels = overheads.channel_bytes_per_s;
     if (channels !== undefined) {
@@ -95,7 +95,7 @@ export function parseProfile(text: string, file: string): Profile {
       else
         for (const [kind, rate] of Object.entries(channels)) {
           if (!['PVC', 'Volume', 'IPC'].includes(kind)) report(`overheads.channel_bytes_per_s.${kind}`, 'is not a channel; use PVC, Volume or IPC');
-          else if (typeof rate !== 'number' || !(rate > 0)) report(`overheads.channel_bytes_per_s.${kind}`, `must be a positive number of bytes per second, but is ${JSON.stringify(rate)}`);
+          else if (typeof rate !== 'number' || !(rate > 0)) report(`overheads.channel_bytes_per_s.${kind}`, `must be a positive number of bytes per second, but is ${show(rate)}`);
         }
     }
   }
@@ -122,20 +122,20 @@ function checkTask(path: string, entry: unknown, report: (path: string, message:
       return;
     }
     if (typeof sample.machine_type !== 'string' || sample.machine_type === '') report(`${at}.machine_type`, 'must be a machine type name such as "n1-standard-1", or "local"');
-    if (typeof sample.vcpus !== 'number' || !(sample.vcpus > 0)) report(`${at}.vcpus`, `must be a positive number of cores, but is ${JSON.stringify(sample.vcpus)}`);
+    if (typeof sample.vcpus !== 'number' || !(sample.vcpus > 0)) report(`${at}.vcpus`, `must be a positive number of cores, but is ${show(sample.vcpus)}`);
     if (sample.accelerator !== null && !(isObject(sample.accelerator) && typeof sample.accelerator.name === 'string' && Number.isInteger(sample.accelerator.count) && (sample.accelerator.count as number) > 0)) {
       report(`${at}.accelerator`, 'must be null or {"name": "nvidia-tesla-t4", "count": 1}');
     }
     if (!Array.isArray(sample.wall_s) || sample.wall_s.length === 0 || !sample.wall_s.every(isNonNegative)) {
-      report(`${at}.wall_s`, `must be a non-empty list of seconds, each at least 0, but is ${JSON.stringify(sample.wall_s)}`);
+      report(`${at}.wall_s`, `must be a non-empty list of seconds, each at least 0, but is ${show(sample.wall_s)}`);
     }
-    if (!['cluster', 'local', 'paper', 'manual'].includes(sample.where as string)) report(`${at}.where`, `must be "cluster", "local", "paper" or "manual", but is ${JSON.stringify(sample.where)}`);
+    if (!['cluster', 'local', 'paper', 'manual'].includes(sample.where as string)) report(`${at}.where`, `must be "cluster", "local", "paper" or "manual", but is ${show(sample.where)}`);
   });
   if (entry.gpu_speedup !== undefined) {
     if (!isObject(entry.gpu_speedup)) report(`${path}.gpu_speedup`, 'must be an object such as {"nvidia-tesla-t4": 20}');
     else
       for (const [name, factor] of Object.entries(entry.gpu_speedup)) {
-        if (typeof factor !== 'number' || !(factor > 0)) report(`${path}.gpu_speedup.${name}`, `must be a positive factor, but is ${JSON.stringify(factor)}`);
+        if (typeof factor !== 'number' || !(factor > 0)) report(`${path}.gpu_speedup.${name}`, `must be a positive factor, but is ${show(factor)}`);
       }
   }
 }
@@ -184,4 +184,9 @@ export function checkProfileCoversTasks(profile: Profile, profilePath: string, t
     `${profilePath}: no timing for task${missing.length === 1 ? '' : 's'} ${missing.join(', ')}${staleNote}; ` +
       `run "ptk profile ${pipelineFile}" to measure them, or add samples by hand`,
   );
+}
+
+/** Shows a JSON value in a message, or `missing` for a field that is absent. */
+function show(value: unknown): string {
+  return value === undefined ? 'missing' : JSON.stringify(value);
 }
