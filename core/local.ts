@@ -241,7 +241,7 @@ export async function runLocal(input: LocalRunInput): Promise<RunRecord> {
 }
 
 /**
- * Marks FAILED every output folder of a pod's tasks that holds neither COMPLETE nor FAILED once the pod
+ * Marks FAILED every output folder of a pod's tasks that contains neither COMPLETE nor FAILED once the pod
  * has ended, naming how its container ended. A container that was killed (the out-of-memory killer,
  * SIGKILL) or exited without storing its outputs would otherwise leave its consumers waiting until their
  * input timeout.
