@@ -23,49 +23,11 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { failureFor, readBenchOptions, summary } from './common.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const usage = 'usage: node bench/data-passing.mjs [--rounds N] [--size-mib N] [--python PATH]';
-
-function fail(message) {
-  process.stderr.write(`data-passing: ${message}\n`);
-  process.exit(2);
-}
-
-function readCount(option, text, min, max) {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    fail(`invalid ${option} ${JSON.stringify(text)}: expected a whole number from ${min} to ${max}\n${usage}`);
-  }
-  return value;
-}
-
-/** Parses the options, and exits with status 2 and the usage line on anything else. */
-function readOptions() {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      options: {
-        rounds: { type: 'string', default: '5' },
-        'size-mib': { type: 'string', default: '1024' },
-        python: { type: 'string', default: process.env.PTK_PYTHON ?? 'python3' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (error) {
-    fail(`${error.message}\n${usage}`);
-  }
-  if (values.help) {
-    console.log(usage);
-    process.exit(0);
-  }
-  return {
-    rounds: readCount('--rounds', values.rounds, 1, 100),
-    sizeMib: readCount('--size-mib', values['size-mib'], 8, 8192),
-    python: values.python,
-  };
-}
+const fail = failureFor('data-passing');
 
 /** Returns the real executable behind `python` (not a launcher script), its version and numpy's. */
 function resolvePython(python) {
@@ -189,20 +151,19 @@ function plainPython(work, python, folder) {
   }
 }
 
-function summary(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  const median = sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-  return { min: sorted[0], median, max: sorted[sorted.length - 1] };
-}
-
 function printRow(label, values, unit, digits) {
   const { min, median, max } = summary(values);
   const cells = [min, median, max].map((value) => value.toFixed(digits).padStart(8));
   console.log(`  ${label.padEnd(47)} ${cells.join('  ')}  ${unit}`);
 }
 
-const options = readOptions();
+const parsed = readBenchOptions({
+  name: 'data-passing',
+  usage,
+  counts: { rounds: { default: 5, min: 1, max: 100 }, 'size-mib': { default: 1024, min: 8, max: 8192 } },
+  strings: { python: process.env.PTK_PYTHON ?? 'python3' },
+});
+const options = { rounds: parsed.rounds, sizeMib: parsed['size-mib'], python: parsed.python };
 const python = resolvePython(options.python);
 const loadBefore = os.loadavg().map((value) => value.toFixed(2)).join(' ');
 const bytes = options.sizeMib * 1024 * 1024;

@@ -6,55 +6,18 @@
 // median divided by the median of `node -e 0`.
 //
 // Usage: node bench/plan-startup.mjs [--runs N] [--warmup N]   (npm run bench builds dist/ first)
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { failureFor, median, readBenchOptions, timeOnce } from './common.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const sample = path.join(root, 'samples/leaf/pipeline.py');
 const runTimeoutMs = 120_000;
 
 const usage = 'usage: node bench/plan-startup.mjs [--runs N] [--warmup N]';
-
-/** Parses --runs and --warmup, and exits with status 2 and the usage line on anything else. */
-function readOptions() {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      options: {
-        runs: { type: 'string', default: '15' },
-        warmup: { type: 'string', default: '2' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (error) {
-    fail(`${error.message}\n${usage}`);
-  }
-  if (values.help) {
-    console.log(usage);
-    process.exit(0);
-  }
-  return {
-    runs: readCount('--runs', values.runs, 1, 1000),
-    warmup: readCount('--warmup', values.warmup, 0, 100),
-  };
-}
-
-function readCount(option, text, min, max) {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    fail(`invalid ${option} ${JSON.stringify(text)}: expected a whole number from ${min} to ${max}\n${usage}`);
-  }
-  return value;
-}
-
-function fail(message) {
-  process.stderr.write(`plan-startup: ${message}\n`);
-  process.exit(2);
-}
+const fail = failureFor('plan-startup');
 
 /** Exits with a message naming each file that the benchmark needs and that is missing. */
 function requireFiles() {
@@ -83,26 +46,6 @@ function listCommands(outDir) {
       argv: [process.execPath, path.join(root, 'bin/ptk.mjs'), ...planArgs],
     },
   ];
-}
-
-/** Runs a command once and returns its wall time in milliseconds. Throws if the command fails. */
-function timeOnce(command, cwd) {
-  const [file, ...args] = command.argv;
-  const start = process.hrtime.bigint();
-  const result = spawnSync(file, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], timeout: runTimeoutMs });
-  const elapsedMs = Number(process.hrtime.bigint() - start) / 1e6;
-
-  if (result.error) throw new Error(`${command.label} failed to run: ${result.error.message}`);
-  if (result.status !== 0) {
-    const reason = result.signal ? `was killed by ${result.signal}` : `exited with status ${result.status}`;
-    throw new Error(`${command.label} ${reason}; its error output:\n${result.stderr.toString().trimEnd()}`);
-  }
-  return elapsedMs;
-}
-
-function median(sorted) {
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 function printTable(commands, timings, options) {
@@ -135,7 +78,11 @@ function printTable(commands, timings, options) {
   }
 }
 
-const options = readOptions();
+const options = readBenchOptions({
+  name: 'plan-startup',
+  usage,
+  counts: { runs: { default: 15, min: 1, max: 1000 }, warmup: { default: 2, min: 0, max: 100 } },
+});
 requireFiles();
 
 const workDir = mkdtempSync(path.join(os.tmpdir(), 'ptk-bench-'));
@@ -147,7 +94,7 @@ try {
   for (let round = 0; round < options.warmup + options.runs; round++) {
     for (let step = 0; step < commands.length; step++) {
       const index = (round + step) % commands.length;
-      const elapsedMs = timeOnce(commands[index], workDir);
+      const elapsedMs = timeOnce(commands[index], { cwd: workDir, timeoutMs: runTimeoutMs });
       if (round >= options.warmup) timings[index].push(elapsedMs);
     }
   }

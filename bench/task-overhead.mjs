@@ -13,45 +13,11 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { failureFor, median, readBenchOptions, timeOnce } from './common.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const usage = 'usage: node bench/task-overhead.mjs [--runs N] [--warmup N] [--python PATH]';
-
-function fail(message) {
-  process.stderr.write(`task-overhead: ${message}\n`);
-  process.exit(2);
-}
-
-function readCount(option, text, min, max) {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    fail(`invalid ${option} ${JSON.stringify(text)}: expected a whole number from ${min} to ${max}\n${usage}`);
-  }
-  return value;
-}
-
-/** Parses the options, and exits with status 2 and the usage line on anything else. */
-function readOptions() {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      options: {
-        runs: { type: 'string', default: '25' },
-        warmup: { type: 'string', default: '3' },
-        python: { type: 'string', default: process.env.PTK_PYTHON ?? 'python3' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (error) {
-    fail(`${error.message}\n${usage}`);
-  }
-  if (values.help) {
-    console.log(usage);
-    process.exit(0);
-  }
-  return { runs: readCount('--runs', values.runs, 1, 1000), warmup: readCount('--warmup', values.warmup, 0, 100), python: values.python };
-}
+const fail = failureFor('task-overhead');
 
 /**
  * Returns the interpreter's real executable and version. A launcher such as a pyenv shim starts a shell
@@ -114,22 +80,6 @@ function listCommands(workDir, executable, runtime) {
   ];
 }
 
-/** Runs a command once and returns its wall time in milliseconds. Throws if the command fails. */
-function timeOnce(command) {
-  const [file, ...args] = command.argv;
-  const start = process.hrtime.bigint();
-  const result = spawnSync(file, args, { env: command.env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
-  const elapsedMs = Number(process.hrtime.bigint() - start) / 1e6;
-  if (result.error) throw new Error(`${command.label} failed to run: ${result.error.message}`);
-  if (result.status !== 0) throw new Error(`${command.label} exited with status ${result.status}:\n${result.stderr.toString().trimEnd()}`);
-  return elapsedMs;
-}
-
-function median(sorted) {
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
-
 function printTable(commands, timings, options, python) {
   const cpus = os.cpus();
   console.log(`ptk.run fixed cost: ${options.runs} runs of each command in turn, after ${options.warmup} warm-up rounds`);
@@ -152,7 +102,12 @@ function printTable(commands, timings, options, python) {
   }
 }
 
-const options = readOptions();
+const options = readBenchOptions({
+  name: 'task-overhead',
+  usage,
+  counts: { runs: { default: 25, min: 1, max: 1000 }, warmup: { default: 3, min: 0, max: 100 } },
+  strings: { python: process.env.PTK_PYTHON ?? 'python3' },
+});
 options.loadBefore = os.loadavg().map((value) => value.toFixed(2)).join(' ');
 const python = resolvePython(options.python);
 const workDir = mkdtempSync(path.join(os.tmpdir(), 'ptk-bench-overhead-'));
@@ -163,7 +118,7 @@ try {
   for (let round = 0; round < options.warmup + options.runs; round++) {
     for (let step = 0; step < commands.length; step++) {
       const index = (round + step) % commands.length;
-      const elapsedMs = timeOnce(commands[index]);
+      const elapsedMs = timeOnce(commands[index], { timeoutMs: 60_000 });
       if (round >= options.warmup) timings[index].push(elapsedMs);
     }
   }
