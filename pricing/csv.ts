@@ -2,15 +2,13 @@ import { InputError, sortProblems, type Problem } from '../core/errors.ts';
 import { defaultCatalogNameOf, readCsvMetadata } from './csv-metadata.ts';
 import { readCsv, type CsvField, type CsvRecord } from './csv-reader.ts';
 import {
-  checkNumberRange,
   checkPatternSyntax,
   countRule,
   cpuSpeedRule,
   matchesPattern,
   memoryRule,
-  notANumberMessage,
-  parseNumberText,
   priceRule,
+  readNumberField,
   vcpusRule,
   type NumberRule,
 } from './rules.ts';
@@ -304,12 +302,8 @@ class CatalogBuilder {
   }
 
   private numberOf(field: CsvField, column: Column, rule: NumberRule): number | undefined {
-    const value = parseNumberText(field.text);
-    const message = value === undefined ? notANumberMessage(column, JSON.stringify(field.text), rule) : checkNumberRange(column, value, rule);
-    if (message) {
-      this.report(field, message);
-      return undefined;
-    }
+    const { value, message } = readNumberField(column, field.text, rule);
+    if (message) this.report(field, message);
     return value;
   }
 

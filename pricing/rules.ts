@@ -49,6 +49,14 @@ export function checkNumberRange(label: string, value: number, rule: NumberRule)
   return undefined;
 }
 
+/** Reads a CSV field's number under a rule: the value, or the message for a field that is not one or is out of range. */
+export function readNumberField(label: string, text: string, rule: NumberRule): { value: number; message?: undefined } | { value?: undefined; message: string } {
+  const value = parseNumberText(text);
+  if (value === undefined) return { message: notANumberMessage(label, JSON.stringify(text), rule) };
+  const message = checkNumberRange(label, value, rule);
+  return message ? { message } : { value };
+}
+
 /** Returns the message for an invalid reservation rule name, or undefined when it is valid. */
 export function checkReservation(label: string, value: string): string | undefined {
   if ((reservationRules as readonly string[]).includes(value)) return undefined;

@@ -2,12 +2,10 @@ import { InputError, sortProblems, type Problem } from '../core/errors.ts';
 import { defaultCatalogNameOf, readCsvMetadata, type CsvCatalogMetadata } from './csv-metadata.ts';
 import { readCsv, type CsvDocument, type CsvField, type CsvRecord } from './csv-reader.ts';
 import {
-  checkNumberRange,
   countRule,
   memoryRule,
-  notANumberMessage,
-  parseNumberText,
   priceRule,
+  readNumberField,
   vcpusRule,
   type NumberRule,
 } from './rules.ts';
@@ -373,12 +371,8 @@ class SkyPilotRows {
   }
 
   private parse(field: CsvField, column: SkyPilotColumn, rule: NumberRule): number | undefined {
-    const value = parseNumberText(field.text);
-    const message = value === undefined ? notANumberMessage(column, JSON.stringify(field.text), rule) : checkNumberRange(column, value, rule);
-    if (message) {
-      this.report(field, message);
-      return undefined;
-    }
+    const { value, message } = readNumberField(column, field.text, rule);
+    if (message) this.report(field, message);
     return value;
   }
 
