@@ -92,11 +92,7 @@ def store(value, folder, run_id, producer, summary=None):
         _write_file(folder, COMPLETE, _jsonio.dumps(marker).encode(), temporary)
         return total
     finally:
-        for path in temporary:
-            try:
-                os.unlink(path)
-            except FileNotFoundError:
-                pass
+        _remove_all(temporary)
 
 
 def write_failed(folder, run_id, producer, error, traceback_text):
@@ -107,11 +103,7 @@ def write_failed(folder, run_id, producer, error, traceback_text):
     try:
         _write_file(folder, FAILED, _jsonio.dumps(marker).encode(), temporary)
     finally:
-        for path in temporary:
-            try:
-                os.unlink(path)
-            except FileNotFoundError:
-                pass
+        _remove_all(temporary)
 
 
 def read_marker(folder, run_id):
@@ -193,6 +185,15 @@ def _rebuild_memoryview(buffer, format, shape):
     if format == "B" and len(shape) == 1:
         return view
     return view.cast("B").cast(format, shape)
+
+
+def _remove_all(paths):
+    # Removes the temporary files that a failed write left behind.
+    for path in paths:
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
 
 
 def _write_pickle(value, folder, temporary, pool):

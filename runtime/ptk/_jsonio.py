@@ -60,6 +60,15 @@ def dumps(value):
     return "".join(parts)
 
 
+def show(value):
+    """Render a rejected value for a message: its JSON (repr() when it has none), cut to 60 characters."""
+    try:
+        text = dumps(value)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _encode(value, parts):
     if value is None:
         parts.append("null")

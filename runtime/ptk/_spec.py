@@ -7,6 +7,7 @@ reports all of them, each as one line: ``field: what is wrong``.
 import os
 
 from . import _jsonio
+from ._jsonio import show as _show
 
 CHANNELS = ("direct", "IPC", "Volume", "PVC")
 FOLDER_CHANNELS = ("IPC", "Volume", "PVC")
@@ -116,15 +117,6 @@ def replica_index(replicas):
             )
         return int(text)
     return 0
-
-
-def _show(value):
-    # A short JSON rendering of a rejected value, for messages.
-    try:
-        text = _jsonio.dumps(value)
-    except (TypeError, ValueError):
-        text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 class _Checker:

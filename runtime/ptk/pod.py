@@ -13,6 +13,7 @@ import sys
 import time
 
 from . import _jsonio
+from ._jsonio import show as _show
 
 _POD_FIELDS = ("pod", "cpus", "status", "grace_s", "containers")
 _CONTAINER_FIELDS = ("name", "argv", "env", "log")
@@ -144,14 +145,6 @@ def _check_fields(document, prefix, allowed, required, problems):
 
 def _is_text(value):
     return isinstance(value, str) and value != ""
-
-
-def _show(value):
-    try:
-        text = _jsonio.dumps(value)
-    except (TypeError, ValueError):
-        text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _restrict_cpus(cpus):
