@@ -1,5 +1,5 @@
 import type { RunRecord } from './local.ts';
-import type { Profile, Sample } from './profile.ts';
+import { median, type Profile, type Sample } from './profile.ts';
 
 /** Maximum number of wall-time samples a profile keeps per task and shape. Older ones are dropped first. */
 export const maxSamplesPerShape = 20;
@@ -62,12 +62,6 @@ function appendSample(sample: Sample, seconds: number, cpuSeconds: number | null
     cpu.push(round(cpuSeconds));
     if (cpu.length > maxSamplesPerShape) cpu.splice(0, cpu.length - maxSamplesPerShape);
   }
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 function round(value: number): number {

@@ -142,7 +142,12 @@ function checkTask(path: string, entry: unknown, report: (path: string, message:
 
 /** Returns the median of a sample's wall times, the figure the planner uses. */
 export function medianWallSeconds(sample: Sample): number {
-  const sorted = [...sample.wall_s].sort((a, b) => a - b);
+  return median(sample.wall_s);
+}
+
+/** Returns the median of numbers in any order. */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
   const middle = sorted.length >> 1;
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
