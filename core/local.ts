@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { delimiter, dirname, join, resolve } from 'node:path';
-import { buildContainerSpec, containerCommand, containerEnvironment, defaultInputTimeoutSeconds, type ContainerSpecJson } from './container-spec.ts';
+import { buildContainerSpec, containerCommand, containerEnvironment, defaultInputTimeoutSeconds } from './container-spec.ts';
 import { writeFileAtomic } from './write-file.ts';
 import { runtimeDirectory } from './runtime-files.ts';
 import type { Channel, PodSpec, Pipeline } from './types.ts';
@@ -183,7 +183,6 @@ export async function runLocal(input: LocalRunInput): Promise<RunRecord> {
       child.on('exit', () => {
         // Processes that a task started in the background would outlive the run: end the pod's group.
         if (child.pid) signalGroup(child.pid, 'SIGKILL');
-        markUnwrittenOutputs(launch, (container) => specFor(launch.pod, container), runId);
         done();
       });
       child.on('error', () => done());
@@ -234,45 +233,10 @@ export async function runLocal(input: LocalRunInput): Promise<RunRecord> {
   const finishedAt = Date.now() / 1000;
   state.elapsedSeconds = finishedAt - startedAt;
   input.progress?.update(state);
-  const record = buildRecord({ input, runId, folder, startedAt, finishedAt, launches, events, interrupted });
+  const record = buildRecord({ input, runId, folder, startedAt, finishedAt, launches, events: watcher.events, interrupted });
   await writeFileAtomic(join(folder, 'run.json'), `${JSON.stringify(record, null, 2)}\n`);
   input.progress?.finished(record);
   return record;
-}
-
-/**
- * Marks FAILED every output folder of a pod's tasks that contains neither COMPLETE nor FAILED once the pod
- * has ended, naming how its container ended. A container that was killed (the out-of-memory killer,
- * SIGKILL) or exited without storing its outputs would otherwise leave its consumers waiting until their
- * input timeout.
- */
-function markUnwrittenOutputs(launch: PodLaunch, specOf: (container: string) => ContainerSpecJson, runId: string): void {
-  const status = readStatus(launch.statusFile);
-  for (const container of launch.pod.containers) {
-    const entry = status?.containers.find((candidate) => candidate.name === container.name);
-    const ending = describeEnding(entry);
-    for (const task of specOf(container.name).tasks) {
-      if (!task.output) continue;
-      const folder = launch.pod.replicas > 1 ? join(task.output.path, `replica-${launch.replica}`) : task.output.path;
-      if (existsSync(join(folder, 'COMPLETE')) || existsSync(join(folder, 'FAILED'))) continue;
-      const marker = {
-        run_id: runId,
-        producer: task.name,
-        error: `container ${container.name} of pod ${launch.pod.name} ${ending} before task ${task.name} stored its output`,
-        traceback: '',
-      };
-      mkdirSync(folder, { recursive: true });
-      const temporary = join(folder, `.tmp-failed-${process.pid}`);
-      writeFileSync(temporary, JSON.stringify(marker));
-      renameSync(temporary, join(folder, 'FAILED'));
-    }
-  }
-}
-
-function describeEnding(entry: LauncherStatus['containers'][number] | undefined): string {
-  if (!entry) return 'ended without a status';
-  if (entry.signal) return `was killed by ${entry.signal}`;
-  return `exited with code ${entry.exit_code}`;
 }
 
 /** Orders pods so that a pod comes after the pods whose tasks feed it, where the pod graph allows. */
@@ -362,12 +326,10 @@ function buildRecord(options: {
   startedAt: number;
   finishedAt: number;
   launches: PodLaunch[];
-  events: string;
+  events: RuntimeEvent[];
   interrupted: boolean;
 }): RunRecord {
   const { input, folder, launches } = options;
-  const watcher = new EventWatcher(options.events);
-  watcher.read({ elapsedSeconds: 0, tasks: new Map() });
 
   const containers: ContainerRecord[] = [];
   const podStarts: number[] = [];
@@ -396,7 +358,7 @@ function buildRecord(options: {
   for (const launch of launches) {
     for (const container of launch.pod.containers) {
       for (const task of container.tasks) {
-        const mine = watcher.events.filter((event) => event.task === task && event.replica === launch.replica);
+        const mine = options.events.filter((event) => event.task === task && event.replica === launch.replica);
         const started = mine.find((event) => event.event === 'start');
         const ended = mine.find((event) => event.event === 'end');
         tasks.push({
