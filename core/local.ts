@@ -147,8 +147,11 @@ export async function runLocal(input: LocalRunInput): Promise<RunRecord> {
         channels: input.channels,
         runId,
         module,
-        dataPath: (producer, kind, producerPod) =>
-          kind === 'PVC' ? join(folder, 'pvc', producer) : kind === 'Volume' ? join(folder, 'pods', producerPod.kubeName, producer) : join(ipcRoot, producerPod.kubeName, producer),
+        dataPath: (producer, kind, producerPod) => {
+          if (kind === 'PVC') return join(folder, 'pvc', producer);
+          if (kind === 'Volume') return join(folder, 'pods', producerPod.kubeName, producer);
+          return join(ipcRoot, producerPod.kubeName, producer);
+        },
         inputTimeoutSeconds: input.inputTimeoutSeconds ?? defaultInputTimeoutSeconds,
         logDir: join(folder, 'logs'),
         record: events,
@@ -165,7 +168,7 @@ export async function runLocal(input: LocalRunInput): Promise<RunRecord> {
         name: container.name,
         argv: [input.python, ...containerCommand(module, launch.pod.name, container.name, 'job').slice(1)],
         env: { ...containerEnvironment(spec, folder, pythonPath), PTK_REPLICA_INDEX: String(launch.replica) },
-        log: join(folder, 'logs', `${launch.pod.kubeName}.${container.kubeName}${launch.pod.replicas > 1 ? `.${launch.replica}` : ''}.log`),
+        log: containerLogFile(folder, launch, container.kubeName),
       };
     });
     const podSpec = { pod: launch.pod.name, cpus: input.cpus ?? null, status: launch.statusFile, grace_s: graceSeconds, containers };
@@ -237,6 +240,12 @@ export async function runLocal(input: LocalRunInput): Promise<RunRecord> {
   await writeFileAtomic(join(folder, 'run.json'), `${JSON.stringify(record, null, 2)}\n`);
   input.progress?.finished(record);
   return record;
+}
+
+/** Returns the log file of one container of one pod replica, which the pod launcher writes. */
+function containerLogFile(folder: string, launch: PodLaunch, containerKubeName: string): string {
+  const suffix = launch.pod.replicas > 1 ? `.${launch.replica}` : '';
+  return join(folder, 'logs', `${launch.pod.kubeName}.${containerKubeName}${suffix}.log`);
 }
 
 /** Orders pods so that a pod comes after the pods whose tasks feed it, where the pod graph allows. */
@@ -349,7 +358,7 @@ function buildRecord(options: {
         finished_at: entry?.finished_at ?? null,
         cpu_s: entry?.cpu_s ?? null,
         max_rss_bytes: entry?.max_rss_bytes ?? null,
-        log: join(folder, 'logs', `${launch.pod.kubeName}.${container.kubeName}${launch.pod.replicas > 1 ? `.${launch.replica}` : ''}.log`),
+        log: containerLogFile(folder, launch, container.kubeName),
       });
     }
   }
