@@ -43,7 +43,7 @@ export function reportRun(record: RunRecord, cwd: string): CommandResult {
   const table = new Table({ head: ['task', 'pod / container', 'status', 'wall', 'CPU', 'in', 'out'], style: { head: [], border: [], compact: true } });
   for (const task of record.tasks) {
     table.push([
-      task.replica > 0 || record.tasks.some((other) => other.task === task.task && other.replica > 0) ? `${task.task} [${task.replica}]` : task.task,
+      taskLabel(record, task),
       task.pod === task.container ? task.pod : `${task.pod} / ${task.container}`,
       task.status,
       task.wall_s === null ? '-' : `${task.wall_s.toFixed(2)} s`,
@@ -111,6 +111,12 @@ function describeExit(container: RunRecord['containers'][number]): string {
   return `exited with code ${container.exit_code}`;
 }
 
+/** Names a task for the report, with its replica index when its pod has more than one replica. */
+function taskLabel(record: RunRecord, task: RunRecord['tasks'][number]): string {
+  const replicated = record.tasks.some((other) => other.task === task.task && other.replica > 0);
+  return replicated ? `${task.task} [${task.replica}]` : task.task;
+}
+
 function readResults(record: RunRecord): { task: string; text: string }[] {
   const results: { task: string; text: string }[] = [];
   for (const task of record.tasks) {
@@ -118,8 +124,7 @@ function readResults(record: RunRecord): { task: string; text: string }[] {
     const base = join(record.folder, 'results', task.task);
     const file = existsSync(join(base, 'repr.txt')) ? join(base, 'repr.txt') : join(base, `replica-${task.replica}`, 'repr.txt');
     if (!existsSync(file)) continue;
-    const label = record.tasks.some((other) => other.task === task.task && other.replica > 0) ? `${task.task} [${task.replica}]` : task.task;
-    results.push({ task: label, text: readFileSync(file, 'utf8').trim() });
+    results.push({ task: taskLabel(record, task), text: readFileSync(file, 'utf8').trim() });
   }
   return results;
 }
