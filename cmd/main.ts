@@ -160,7 +160,7 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-/** Prints an error the way its kind asks for and returns the exit code that goes with it. */
+/** Prints an error in the form its kind calls for and returns the exit code that goes with it. */
 function reportError(error: unknown, debug: boolean): number {
   if (error instanceof InputError || error instanceof InfeasiblePlanError || error instanceof RunError) {
     process.stderr.write(`ptk: ${error.message}\n`);

@@ -1,4 +1,4 @@
-/** What a command returns to the entry point: the text to print and the exit code. */
+/** Result of a command for the entry point: the text to print and the exit code. */
 export interface CommandResult {
   stdout: string;
   stderr?: string;

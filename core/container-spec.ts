@@ -34,9 +34,9 @@ export interface SpecOptions {
   pods: PodSpec[];
   channels: Channel[];
   runId: string;
-  /** Path of the pipeline module as the container sees it. */
+  /** Path of the pipeline module inside the container. */
   module: string;
-  /** Folder that holds a producer's output, as the container sees it, for a channel kind. */
+  /** Returns the folder, inside the container, that contains a producer's output for a channel kind. */
   dataPath: (producer: string, kind: Exclude<ChannelKind, 'direct'>, producerPod: PodSpec) => string;
   inputTimeoutSeconds: number;
   logDir?: string;
@@ -108,7 +108,7 @@ export function producerKinds(channels: Channel[]): Map<string, Exclude<ChannelK
   return kinds;
 }
 
-/** The command that starts a container's runtime, as the manifests and local runs both give it. */
+/** Returns the command that starts a container's runtime, as the manifests and local runs both give it. */
 export function containerCommand(module: string, pod: string, container: string, workload: 'job' | 'deployment'): string[] {
   const command = ['python', '-m', 'ptk.run', '--module', module, '--pod', pod, '--container', container];
   // A Deployment restarts a container that exits, even after success, so the runtime must stay up after
@@ -117,7 +117,7 @@ export function containerCommand(module: string, pod: string, container: string,
   return command;
 }
 
-/** The environment variables of a container's runtime, as the manifests and local runs both give them. */
+/** Returns the environment variables of a container's runtime, as the manifests and local runs both give them. */
 export function containerEnvironment(spec: ContainerSpecJson, dataRoot: string, pythonPath: string): Record<string, string> {
   return {
     PTK_SPEC: JSON.stringify(spec),

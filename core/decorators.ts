@@ -4,7 +4,7 @@ import type { DeclaredChannelKind, OutputSpec, Quantity, Resources } from './typ
 import { parseDuration, parseQuantity, suggestQuantity } from './quantity.ts';
 import { closestName } from './names.ts';
 
-/** What one decorated function declares, after checking every decorator argument. */
+/** Declarations of one decorated function, after checking every decorator argument. */
 export interface FunctionDeclaration {
   function: DecoratedFunction;
   taskName: string;
@@ -157,7 +157,9 @@ function readArgument(declaration: FunctionDeclaration, decorator: Decorator, na
       return;
     }
     case 'max_runtime': {
-      const seconds = value.kind === 'str' ? parseDuration(value.value) : value.kind === 'int' || value.kind === 'float' ? (value.value > 0 ? value.value : undefined) : undefined;
+      let seconds: number | undefined;
+      if (value.kind === 'str') seconds = parseDuration(value.value);
+      else if ((value.kind === 'int' || value.kind === 'float') && value.value > 0) seconds = value.value;
       if (seconds === undefined) {
         const compact = value.kind === 'str' ? value.value.replace(/\s+/g, '') : '';
         const fix = compact !== '' && parseDuration(compact) !== undefined ? `write '${compact}', without spaces` : "write a string of hours, minutes and seconds such as '90s', '20m' or '1h30m', or a number of seconds";

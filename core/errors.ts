@@ -56,7 +56,10 @@ export function sortProblems(problems: Problem[]): Problem[] {
   return [...problems].sort((a, b) => {
     const left = a.location;
     const right = b.location;
-    if (!left || !right) return left ? -1 : right ? 1 : 0;
+    // Problems with a location come before those without one.
+    if (!left && !right) return 0;
+    if (!left) return 1;
+    if (!right) return -1;
     return left.file.localeCompare(right.file) || left.line - right.line || left.column - right.column;
   });
 }

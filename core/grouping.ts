@@ -142,7 +142,7 @@ function podReplicas(podName: string, tasks: Task[], declarationOf: Map<string, 
   const declaration = declarationOf.get(first.name);
   problems.push({
     location: declaration?.replicas?.location ?? declaration?.podReplicas?.location ?? first.location,
-    message: `pod '${podName}' holds tasks with different num_replicas (${described}); Kubernetes replicates a whole pod: give them one count, or put them in separate pods`,
+    message: `pod '${podName}' contains tasks with different num_replicas (${described}); Kubernetes replicates a whole pod: give them one count, or put them in separate pods`,
   });
   return 1;
 }
@@ -279,7 +279,9 @@ export function channelsFor(pipeline: Pipeline, grouping: Grouping): Channel[] {
     const declared = byName.get(edge.from)?.output;
     const samePod = pods.get(edge.from) === pods.get(edge.to);
     const sameContainer = containers.get(edge.from) === containers.get(edge.to);
-    const fallback = sameContainer ? 'direct' : samePod ? 'IPC' : 'PVC';
+    let fallback: Channel['kind'] = 'PVC';
+    if (sameContainer) fallback = 'direct';
+    else if (samePod) fallback = 'IPC';
     const channel: Channel = { from: edge.from, to: edge.to, parameter: edge.parameter, kind: fallback };
     if (declared?.size) channel.size = { text: declared.size.text, value: declared.size.value };
     if (!declared) return channel;

@@ -37,7 +37,7 @@ export interface DecoratorArgument {
 
 export interface Decorator {
   kind: DecoratorKind;
-  /** How the decorator was written, such as `@task` or `@ptk.pod`. */
+  /** Spelling of the decorator as written, such as `@task` or `@ptk.pod`. */
   spelling: string;
   location: SourceLocation;
   arguments: DecoratorArgument[];
@@ -175,7 +175,7 @@ export function parseModule(source: string, file: string): ParsedModule {
 /** The binding of a module-level name where a decorator reads it: a literal, or the reason it is not one. */
 type Binding = { value: PyValue; reason?: undefined } | { value?: undefined; reason: string };
 
-/** What module-level names mean at a point of the module: ptk imports and literal constants. */
+/** Meaning of module-level names at a point of the module: ptk imports and literal constants. */
 class ModuleScope {
   /** Local names bound to a ptk decorator: `task`, or `t` after `from ptk import task as t`. */
   readonly decoratorAliases = new Map<string, DecoratorKind>();
@@ -530,7 +530,8 @@ function evaluate(node: SyntaxNode, scope: ModuleScope, reader: SourceReader, pr
         if (!item) return undefined;
         items.push(item);
       }
-      const kind = node.name === 'ArrayExpression' ? 'list' : node.name === 'SetExpression' ? 'set' : 'tuple';
+      const kinds: Record<string, 'list' | 'set' | 'tuple'> = { ArrayExpression: 'list', SetExpression: 'set', TupleExpression: 'tuple' };
+      const kind = kinds[node.name]!;
       return { ...base, kind, items };
     }
     case 'ParenthesizedExpression': {
@@ -632,7 +633,9 @@ function readParameters(definition: SyntaxNode, reader: SourceReader): Parameter
     }
     if (part.name !== 'VariableName') continue;
 
-    const kind = pendingStar === '*' ? 'varargs' : pendingStar === '**' ? 'varkw' : keywordOnly ? 'keyword-only' : 'positional';
+    let kind: Parameter['kind'] = keywordOnly ? 'keyword-only' : 'positional';
+    if (pendingStar === '*') kind = 'varargs';
+    else if (pendingStar === '**') kind = 'varkw';
     parameters.push({ name: reader.text(part), location: reader.location(part.from), kind, hasDefault: false });
     pendingStar = undefined;
   }
@@ -759,7 +762,9 @@ function readCall(node: SyntaxNode, reader: SourceReader, calls: CallSite[]): Ca
   const callArguments: CallArgument[] = [];
   for (const argument of splitArguments(argumentList)) {
     const keywordForm = argument[1]?.name === 'AssignOp' && argument[0]?.name === 'VariableName';
-    const valueNode = keywordForm ? argument[2] : argument.length === 1 ? argument[0] : undefined;
+    let valueNode: SyntaxNode | undefined;
+    if (keywordForm) valueNode = argument[2];
+    else if (argument.length === 1) valueNode = argument[0];
     const entry: CallArgument = {
       location: reader.location(argument[0]!.from),
       text: valueNode ? abbreviate(reader.text(valueNode)) : abbreviate(reader.source.slice(argument[0]!.from, argument[argument.length - 1]!.to)),

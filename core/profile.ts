@@ -170,7 +170,7 @@ export function checkProfilePipeline(profile: Profile, profilePath: string, pipe
   const named = resolve(dirname(resolve(cwd, profilePath)), profile.pipeline);
   if (named === resolve(cwd, pipelineFile)) return;
   throw new InputError(
-    `${profilePath}: holds the timings of ${relative(cwd, named) || profile.pipeline}, not of ${pipelineFile}; ` +
+    `${profilePath}: contains the timings of ${relative(cwd, named) || profile.pipeline}, not of ${pipelineFile}; ` +
       `profile this pipeline into its own file with "ptk profile ${pipelineFile} --out FILE" and pass --profile FILE`,
   );
 }

@@ -1,6 +1,6 @@
 import type { SourceLocation } from './errors.ts';
 
-/** How a producer's return value reaches a consumer. */
+/** Kind of link that carries a producer's return value to a consumer. */
 export type ChannelKind = 'direct' | 'IPC' | 'Volume' | 'PVC';
 
 /** Channel kinds that a user can declare with `output={'type': ...}`. */
@@ -10,7 +10,7 @@ export type DeclaredChannelKind = 'IPC' | 'Volume' | 'PVC';
 export interface Quantity {
   text: string;
   value: number;
-  /** Where the user wrote it, for error messages. */
+  /** Source location where the user wrote it, for error messages. */
   location?: SourceLocation;
 }
 
@@ -85,7 +85,7 @@ export interface Grouping {
   pods: PodSpec[];
 }
 
-/** How one edge's data moves in a given grouping. */
+/** Link that carries one edge's data in a given grouping. */
 export interface Channel {
   from: string;
   to: string;

@@ -18,7 +18,7 @@ export interface ResourceUse {
 }
 
 /**
- * One grouping on one node type, with everything the ILP and the explanation need. `blocked` holds
+ * One grouping on one node type, with everything the ILP and the explanation need. `blocked` lists
  * reasons that no limit can lift (an unknown timing, a grouping that cannot express the pipeline).
  */
 export interface Evaluation {
@@ -136,7 +136,7 @@ function evaluate(
 
 /**
  * Sums the requests of every pod, times its replicas, because `ptk apply` creates all pods at once and
- * a pod that waits for its inputs still holds its requests. GPU requests of tasks that fall back to
+ * a pod that waits for its inputs still keeps its requests. GPU requests of tasks that fall back to
  * CPU on this node are left out, as their manifests will be.
  */
 export function resourceUse(grouping: Grouping, cpuFallback: Set<string>): ResourceUse {

@@ -32,7 +32,7 @@ export interface Catalog {
   provider: string;
   region: string;
   currency: 'USD';
-  /** Where the prices came from and when they were taken. */
+  /** Origin of the prices. `date` is when they were taken. */
   source: string;
   date: string;
   /** Cluster management fee, USD per hour, paid once per cluster. */

@@ -149,7 +149,7 @@ test('plan rejects another pipeline profile', async () => {
   assert.instance(error, InputError);
   assert.is(
     error.message,
-    'leaf/ptk.profile.json: holds the timings of leaf/other.py, not of leaf/pipeline.py; profile this pipeline into its own file with "ptk profile leaf/pipeline.py --out FILE" and pass --profile FILE',
+    'leaf/ptk.profile.json: contains the timings of leaf/other.py, not of leaf/pipeline.py; profile this pipeline into its own file with "ptk profile leaf/pipeline.py --out FILE" and pass --profile FILE',
   );
   rmSync(folder, { recursive: true });
 });

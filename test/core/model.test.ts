@@ -319,7 +319,7 @@ test('@task num_replicas differing in a pod', () => {
     '    return 2',
   ]);
   assert.equal(problems, [
-    "3:20: pod 'workers' holds tasks with different num_replicas (shard=2, merge=1); Kubernetes replicates a whole pod: give them one count, or put them in separate pods",
+    "3:20: pod 'workers' contains tasks with different num_replicas (shard=2, merge=1); Kubernetes replicates a whole pod: give them one count, or put them in separate pods",
   ]);
 });
 

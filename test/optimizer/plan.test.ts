@@ -20,7 +20,7 @@ const leafCatalog = await loadCatalog('samples/leaf/prices.csv', process.cwd());
 
 const t4 = { name: 'nvidia-tesla-t4', count: 1 };
 
-/** Rounds to two significant digits, as the paper prints its costs. */
+/** Rounds to two significant digits, as Tables I and II of "Python to Kubernetes" (2024) print costs. */
 function paperRounding(value: number): number {
   return Number(value.toPrecision(2));
 }
@@ -41,7 +41,7 @@ function pipelineFrom(source: string) {
   return buildPipeline(parseModule(source, 'pipeline.py'));
 }
 
-/** A profile where each named task took the given seconds on n1-standard-1 without a GPU. */
+/** Builds a profile where each named task took the given seconds on n1-standard-1 without a GPU. */
 function cpuProfile(seconds: Record<string, number>): Profile {
   const tasks: Profile['tasks'] = {};
   for (const [name, value] of Object.entries(seconds)) {
