@@ -8,11 +8,11 @@ import * as assert from 'uvu/assert';
 import { parseAllDocuments } from 'yaml';
 import { readRuntimeFiles } from '../../core/runtime-files.ts';
 import { apply, type ApplyOptions } from '../../cmd/apply.ts';
-import { InputError } from '../../core/errors.ts';
 import { loadPipeline } from '../../core/pipeline.ts';
 import type { Plan } from '../../optimizer/types.ts';
 import { chainPlan } from '../fixtures/manifests/chain.ts';
 import { nameViolations, podTemplateOf, restrictedViolations, validateSchema } from '../fixtures/manifests/kube-checks.ts';
+import { inputErrorOf } from '../support/errors.ts';
 
 const fixture = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'manifests', 'chain.py');
 let cwd = '';
@@ -38,16 +38,6 @@ async function writePlan(grouping: 'pod-per-task' | 'one-pod' | 'one-container',
 
 function options(overrides: Partial<ApplyOptions> = {}): ApplyOptions {
   return { plan: 'ptk.plan.json', cwd, out: 'k8s', workload: 'job', namespace: 'default', image: 'python:3.12-slim', ...overrides };
-}
-
-async function inputErrorOf(work: Promise<unknown>): Promise<InputError> {
-  try {
-    await work;
-  } catch (error) {
-    if (error instanceof InputError) return error;
-    throw error;
-  }
-  throw new Error('expected an InputError');
 }
 
 /** Returns the run id that the first line of `ptk apply`'s output names. */

@@ -8,20 +8,13 @@ import { profile } from '../../cmd/profile.ts';
 import { apply } from '../../cmd/apply.ts';
 import { choosePython } from '../../cmd/local-run.ts';
 import { InputError } from '../../core/errors.ts';
+import { inputErrorOf } from '../support/errors.ts';
+
+const messageOf = async (work: Promise<unknown>) => (await inputErrorOf(work)).message;
 
 const folder = mkdtempSync(join(tmpdir(), 'ptk-local-commands-'));
 writeFileSync(join(folder, 'pipeline.py'), ['from ptk import task', '', "@task(name='one')", 'def one():', '    return 1', ''].join('\n'));
 test.after(() => rmSync(folder, { recursive: true, force: true }));
-
-async function messageOf(work: Promise<unknown>): Promise<string> {
-  try {
-    await work;
-  } catch (error) {
-    assert.instance(error, InputError);
-    return (error as Error).message;
-  }
-  throw new Error('expected an InputError');
-}
 
 test('run rejects an unknown grouping', async () => {
   assert.is(

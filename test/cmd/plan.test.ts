@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { plan } from '../../cmd/plan.ts';
 import { apply } from '../../cmd/apply.ts';
 import { InputError } from '../../core/errors.ts';
+import { inputErrorOf } from '../support/errors.ts';
 
 const repository = process.cwd();
 
@@ -15,15 +16,6 @@ function leafFolder(): string {
   const folder = mkdtempSync(join(tmpdir(), 'ptk-plan-'));
   cpSync(join(repository, 'samples/leaf'), join(folder, 'leaf'), { recursive: true });
   return folder;
-}
-
-async function rejection(work: Promise<unknown>): Promise<Error> {
-  try {
-    await work;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected the command to fail');
 }
 
 test('plan writes the plan file', async () => {
@@ -87,7 +79,7 @@ test('plan with a missed deadline exits 3', async () => {
 
 test('plan rejects invalid limits', async () => {
   const folder = leafFolder();
-  const error = await rejection(plan({ file: 'leaf/pipeline.py', cwd: folder, deadline: '2x', budget: '-1' }));
+  const error = await inputErrorOf(plan({ file: 'leaf/pipeline.py', cwd: folder, deadline: '2x', budget: '-1' }));
   rmSync(folder, { recursive: true });
   assert.instance(error, InputError);
   assert.is(
@@ -99,7 +91,7 @@ test('plan rejects invalid limits', async () => {
 test('plan without a profile says how to make one', async () => {
   const folder = leafFolder();
   rmSync(join(folder, 'leaf/ptk.profile.json'));
-  const error = await rejection(plan({ file: 'leaf/pipeline.py', cwd: folder }));
+  const error = await inputErrorOf(plan({ file: 'leaf/pipeline.py', cwd: folder }));
   assert.instance(error, InputError);
   assert.is(error.message, 'leaf/ptk.profile.json: profile not found; record task timings with "ptk profile PIPELINE.py", or pass --profile FILE');
   rmSync(folder, { recursive: true });
@@ -145,7 +137,7 @@ test('plan rejects another pipeline profile', async () => {
   const profile = JSON.parse(readFileSync(profilePath, 'utf8'));
   profile.pipeline = 'other.py';
   writeFileSync(profilePath, JSON.stringify(profile));
-  const error = await rejection(plan({ file: 'leaf/pipeline.py', cwd: folder }));
+  const error = await inputErrorOf(plan({ file: 'leaf/pipeline.py', cwd: folder }));
   assert.instance(error, InputError);
   assert.is(
     error.message,
@@ -161,7 +153,7 @@ test('plan names tasks the profile lacks', async () => {
   profile.tasks.eval = profile.tasks.evaluate;
   delete profile.tasks.evaluate;
   writeFileSync(profilePath, JSON.stringify(profile));
-  const error = await rejection(plan({ file: 'leaf/pipeline.py', cwd: folder }));
+  const error = await inputErrorOf(plan({ file: 'leaf/pipeline.py', cwd: folder }));
   assert.instance(error, InputError);
   assert.is(
     error.message,

@@ -1,20 +1,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
-import { InputError } from '../../core/errors.ts';
 import { parseCatalogJson, stringifyCatalog } from '../../pricing/catalog.ts';
 import type { Catalog } from '../../pricing/types.ts';
-
-/** Returns the message of the InputError that `work` throws; fails the test when it throws nothing else. */
-function inputErrorMessage(work: () => unknown): string {
-  try {
-    work();
-  } catch (error) {
-    if (error instanceof InputError) return error.message;
-    throw error;
-  }
-  throw new Error('expected an InputError, but nothing was thrown');
-}
+import { inputErrorMessage } from '../support/errors.ts';
 
 const validText = `{
   "version": 1,

@@ -4,20 +4,9 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
-import { InputError } from '../../core/errors.ts';
 import { parseCatalogCsv } from '../../pricing/csv.ts';
 import type { Catalog } from '../../pricing/types.ts';
-
-/** Returns the message of the InputError that `work` throws; fails the test when it throws nothing else. */
-function inputErrorMessage(work: () => unknown): string {
-  try {
-    work();
-  } catch (error) {
-    if (error instanceof InputError) return error.message;
-    throw error;
-  }
-  throw new Error('expected an InputError, but nothing was thrown');
-}
+import { inputErrorMessage } from '../support/errors.ts';
 
 const header = 'provider,region,machine_type,vcpus,memory_gib,accelerator_name,accelerator_count,on_demand_per_hour,spot_per_hour,attach_to,cpu_speed';
 const metadata = ['# source: hand-made', '# date: 2024-05-20', '# cluster_fee_per_hour: 0.1', '# reservation: gke'];

@@ -5,20 +5,11 @@ import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
-import { InputError } from '../../core/errors.ts';
 import { loadCatalog, stringifyCatalog } from '../../pricing/catalog.ts';
 import { embeddedCatalogs } from '../../pricing/embedded.ts';
+import { inputErrorOf } from '../support/errors.ts';
 
-/** Returns the message of the InputError that `work` rejects with; fails the test otherwise. */
-async function inputErrorMessage(work: () => Promise<unknown>): Promise<string> {
-  try {
-    await work();
-  } catch (error) {
-    if (error instanceof InputError) return error.message;
-    throw error;
-  }
-  throw new Error('expected an InputError, but nothing was thrown');
-}
+const inputErrorMessage = async (work: () => Promise<unknown>) => (await inputErrorOf(work())).message;
 
 /** Creates a temporary folder with the given files and returns its path. */
 function makeFolder(files: Record<string, string>): string {

@@ -4,19 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
-import { InputError } from '../../core/errors.ts';
 import { findAcceleratorPrice, findFamilyPrices, parseSkuJson, priceMachineType } from '../../pricing/skus.ts';
-
-/** Returns the message of the InputError that `work` throws; fails the test when it throws nothing else. */
-function inputErrorMessage(work: () => unknown): string {
-  try {
-    work();
-  } catch (error) {
-    if (error instanceof InputError) return error.message;
-    throw error;
-  }
-  throw new Error('expected an InputError, but nothing was thrown');
-}
+import { inputErrorMessage } from '../support/errors.ts';
 
 // Stored Compute Engine SKU records. fixtures/gcp-billing-skus-compute.source.md records where they came from.
 const skuText = readFileSync(fileURLToPath(new URL('fixtures/gcp-billing-skus-compute.json', import.meta.url)), 'utf8');

@@ -4,23 +4,12 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
-import { InputError } from '../../core/errors.ts';
 import { parseCatalogJson } from '../../pricing/catalog.ts';
 import { parseCatalogCsv } from '../../pricing/csv.ts';
 import { makeGcpUsWest1 } from '../../pricing/scripts/make-gcp-us-west1.ts';
 import { importSkyPilotCsv } from '../../pricing/skypilot.ts';
 import type { Catalog } from '../../pricing/types.ts';
-
-/** Returns the message of the InputError that `work` throws; fails the test when it throws nothing else. */
-function inputErrorMessage(work: () => unknown): string {
-  try {
-    work();
-  } catch (error) {
-    if (error instanceof InputError) return error.message;
-    throw error;
-  }
-  throw new Error('expected an InputError, but nothing was thrown');
-}
+import { inputErrorMessage } from '../support/errors.ts';
 
 const header = 'InstanceType,vCPUs,MemoryGiB,AcceleratorName,AcceleratorCount,GpuInfo,Region,AvailabilityZone,Price,SpotPrice';
 
